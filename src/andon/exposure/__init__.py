@@ -1,0 +1,1 @@
+"""Pure exposure logic: configuration in, :class:`andon.core.Exposure` out. No I/O, no SDKs."""
