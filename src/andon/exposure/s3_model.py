@@ -164,7 +164,7 @@ class S3BucketState:
     policy: PolicyOrUnknown = None
     bucket_bpa: BpaOrUnknown = None
     account_bpa: BpaOrUnknown = None
-    ownership: str | None | Unknown = None
+    ownership: str | Unknown | None = None
     website: bool | Unknown = False
     access_points: tuple[AccessPointState, ...] | Unknown = ()
     object_acls: tuple[ObjectAcl, ...] | Unknown = ()
@@ -204,7 +204,7 @@ class S3BucketState:
             policy=_load_policy(d.get("policy")),
             bucket_bpa=_load_bpa(d.get("bucket_bpa")),
             account_bpa=_load_bpa(d.get("account_bpa")),
-            ownership=Unknown(own["unknown"]) if _is_unknown(own) else own,
+            ownership=Unknown(str(own["unknown"])) if own is not None and _is_unknown(own) else own,
             website=Unknown(web["unknown"]) if _is_unknown(web) else bool(web),
             access_points=(
                 Unknown(aps["unknown"])
