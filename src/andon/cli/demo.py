@@ -1,0 +1,73 @@
+"""``andon demo``: an emulated connected-car cloud on loopback, audited like a real account."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from rich.console import Console
+from rich.panel import Panel
+
+from andon.cli.common import Format, fail, run_and_report
+from andon.core.context import AwsTarget, Context, Limits
+from andon.core.errors import AndonError
+from andon.report.safe import plain
+
+NEXT_STEPS = """\
+[bold]What to try next[/]
+  andon findings                              the findings of this scan, from the store
+  andon findings --format json                the same as the documented JSON contract
+  andon explain s3.bucket.latent_exposure     why a latent exposure matters and how to fix it
+  andon scans                                 every recorded scan
+  andon scan --profile PROFILE                audit a real AWS account (read-only calls)"""
+
+
+def run_demo(*, db: str | None, fmt: Format, output: Path | None, seed: int) -> int:
+    from andon.demo import EmulatedCloud, seed_estate
+
+    err = Console(stderr=True)
+    started = time.monotonic()
+    try:
+        cloud = EmulatedCloud().start()
+    except AndonError as exc:
+        fail(str(exc))
+    try:
+        err.print(
+            f"Emulated cloud (moto) listening on {cloud.endpoint_url} (loopback only)",
+            highlight=False,
+        )
+        manifest = seed_estate(cloud.endpoint_url, cloud.region, seed=seed)
+        c = manifest.counts
+        err.print(
+            f"Seeded a synthetic connected-car estate: {len(manifest.buckets)} buckets, "
+            f"{c.vehicles} vehicles, {c.trips} trips, {c.customers} customers "
+            f"({time.monotonic() - started:.1f}s)",
+            highlight=False,
+        )
+        if manifest.gap_note:
+            err.print(plain(manifest.gap_note), highlight=False)
+        ctx = Context(
+            aws=AwsTarget(
+                endpoint_url=cloud.endpoint_url,
+                access_key_id=manifest.scanner.access_key_id,
+                secret_access_key=manifest.scanner.secret_access_key,
+                regions=(),
+            ),
+            limits=Limits(concurrency=8),
+        )
+        # The very same scan as `andon scan --endpoint-url ...`: collect, evaluate, store.
+        code = run_and_report(
+            ctx,
+            fmt=fmt,
+            output=output,
+            db=db,
+            no_store=False,
+            rule_patterns=[],
+            title="Scanning the demo estate",
+        )
+    finally:
+        cloud.stop()
+    if fmt is Format.table:
+        err.print(Panel(NEXT_STEPS, expand=False))
+    err.print(f"Demo finished in {time.monotonic() - started:.1f}s.", highlight=False)
+    return code

@@ -1,0 +1,1 @@
+"""Output formats for findings and scans (json, csv, table)."""

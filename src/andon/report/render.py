@@ -1,0 +1,187 @@
+"""Findings as JSON (the documented contract), CSV, or a terminal table.
+
+JSON contract (``andon scan --format json``; documented in ``docs/output.md``)::
+
+    {
+      "schema": "andon.scan/v1",
+      "scan": {"id", "scope", "status", "started_at", "finished_at", "resources", "error"},
+      "findings": [
+        {"id", "rule", "title", "severity", "status",
+         "resource": {"uid", "type", "kind", "account", "region", "name"},
+         "exposure": {"level", "access", "latent", "latent_access", "unknown_access", "reasons"},
+         "evidence", "remediation", "exemption"}
+      ],
+      "gaps": [{"service", "operation", "code", "reason", "resource", "region"}],
+      "summary": {"open", "exempt", "by_severity", "gaps", "exit_code"}
+    }
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from andon.core.model import Finding, Gap, Severity, Status, sorted_access
+from andon.report.safe import csv_cell, json_dumps, plain
+
+SCHEMA = "andon.scan/v1"
+
+_SEVERITY_STYLE = {
+    Severity.CRITICAL: "bold white on red",
+    Severity.HIGH: "bold red",
+    Severity.MEDIUM: "yellow",
+    Severity.LOW: "cyan",
+    Severity.INFO: "dim",
+}
+
+
+def sort_findings(findings: Iterable[Finding]) -> list[Finding]:
+    """Most severe first; open before exempt; then by resource and rule for a stable order."""
+    return sorted(
+        findings,
+        key=lambda f: (
+            -f.severity.rank,
+            f.status is not Status.OPEN,
+            f.resource.get("uid", ""),
+            f.rule_id,
+        ),
+    )
+
+
+def summary(
+    findings: Sequence[Finding], gaps: Sequence[Gap], exit_code: int | None = None
+) -> dict[str, Any]:
+    by_sev: dict[str, int] = {}
+    for f in findings:
+        if f.status is Status.OPEN:
+            by_sev[f.severity.value] = by_sev.get(f.severity.value, 0) + 1
+    out: dict[str, Any] = {
+        "open": sum(1 for f in findings if f.status is Status.OPEN),
+        "exempt": sum(1 for f in findings if f.status is Status.EXEMPT),
+        "by_severity": by_sev,
+        "gaps": len(gaps),
+    }
+    if exit_code is not None:
+        out["exit_code"] = exit_code
+    return out
+
+
+def to_json(
+    findings: Sequence[Finding],
+    gaps: Sequence[Gap],
+    scan: dict[str, Any] | None = None,
+    exit_code: int | None = None,
+) -> str:
+    ordered = sort_findings(findings)
+    doc = {
+        "schema": SCHEMA,
+        "scan": scan or {},
+        "findings": [f.to_dict() for f in ordered],
+        "gaps": [g.to_dict() for g in gaps],
+        "summary": summary(ordered, gaps, exit_code),
+    }
+    return json_dumps(doc) + "\n"
+
+
+CSV_COLUMNS = [
+    "id",
+    "rule",
+    "severity",
+    "status",
+    "resource_uid",
+    "resource_type",
+    "account",
+    "region",
+    "name",
+    "level",
+    "access",
+    "latent_access",
+    "reasons",
+    "exemption",
+]
+
+
+def to_csv(findings: Sequence[Finding]) -> str:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for f in sort_findings(findings):
+        e = f.exposure.to_dict()
+        row = [
+            f.id,
+            f.rule_id,
+            f.severity.value,
+            f.status.value,
+            f.resource.get("uid", ""),
+            f.resource.get("type", ""),
+            f.resource.get("account", ""),
+            f.resource.get("region", ""),
+            f.resource.get("name", ""),
+            e["level"],
+            " ".join(e["access"]),
+            " ".join(e["latent_access"]),
+            " | ".join(e["reasons"]),
+            f.exemption,
+        ]
+        writer.writerow([csv_cell(c) for c in row])
+    return buf.getvalue()
+
+
+def _t(text: object, style: str = "") -> Text:
+    """A rich Text from untrusted data: never parsed as markup, controls made visible."""
+    return Text(plain(text), style=style)
+
+
+def findings_table(findings: Sequence[Finding], *, reasons: bool = True) -> Table:
+    table = Table(title="Findings", show_lines=reasons, expand=False)
+    table.add_column("Severity")
+    table.add_column("Rule")
+    table.add_column("Resource", overflow="fold")
+    table.add_column("Access")
+    table.add_column("Status")
+    if reasons:
+        table.add_column("Why", overflow="fold")
+    for f in sort_findings(findings):
+        e = f.exposure
+        access = " ".join(a.value for a in sorted_access(e.access))
+        if not access and e.latent:
+            access = "latent: " + " ".join(a.value for a in sorted_access(e.latent_access))
+        status = f.status.value + (f" ({f.exemption})" if f.exemption else "")
+        row = [
+            _t(f.severity.value, _SEVERITY_STYLE[f.severity]),
+            _t(f.rule_id),
+            _t(f"{f.resource.get('name', '')}\n{f.resource.get('region', '')}"),
+            _t(access),
+            _t(status, "green" if f.status is Status.EXEMPT else ""),
+        ]
+        if reasons:
+            row.append(_t("\n".join(f"• {r}" for r in e.reasons[:6])))
+        table.add_row(*row)
+    return table
+
+
+def gaps_table(gaps: Sequence[Gap]) -> Table:
+    table = Table(title="Coverage gaps: what Andon could not read (verdicts there are UNKNOWN)")
+    table.add_column("Resource", overflow="fold")
+    table.add_column("Operation")
+    table.add_column("Reason", overflow="fold")
+    for g in gaps:
+        table.add_row(
+            _t(g.resource_uid or "(scope)"), _t(f"{g.service}:{g.operation}"), _t(g.reason)
+        )
+    return table
+
+
+def print_table(console: Console, findings: Sequence[Finding], gaps: Sequence[Gap]) -> None:
+    if findings:
+        console.print(findings_table(findings))
+    else:
+        console.print("No findings.")
+    if gaps:
+        console.print(gaps_table(gaps))

@@ -1,0 +1,257 @@
+"""The scan pipeline: collect → normalize → exposure → rules → store.
+
+One code path serves a real AWS account and the demo's emulated cloud: only the
+:class:`andon.core.Context` (credentials, endpoint) differs. Resources stream through: each is
+evaluated, its findings computed and both written to the store before the next is held, so
+memory stays flat and a scan that dies mid-way keeps what it collected (stored as incomplete).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from andon import __version__
+from andon.core.errors import AndonError, CollectError, StoreError
+from andon.core.model import Exposure, Finding, Gap, Level, Resource, Status
+from andon.exposure.s3 import evaluate_bucket
+from andon.exposure.s3_model import Bpa, S3BucketState
+from andon.rules.base import Registry, Rule, evaluate
+from andon.store.records import ScanStatus, Transition
+
+
+class ScanStore(Protocol):
+    """What the pipeline needs from a store (:class:`andon.store.Store` provides it)."""
+
+    def start_scan(self, scope: str, meta: dict[str, Any] | None = None) -> str: ...
+
+    def add_resources(
+        self, scan_id: str, items: Iterable[tuple[Resource, Exposure | None]]
+    ) -> int: ...
+
+    def add_findings(self, scan_id: str, findings: Iterable[Finding]) -> int: ...
+
+    def finish_scan(
+        self,
+        scan_id: str,
+        status: ScanStatus | str,
+        gaps: Any = (),
+        error: str = "",
+        meta: Any = None,
+    ) -> list[Transition]: ...
+
+
+def evaluate_resource(resource: Resource) -> Exposure:
+    """The exposure of one normalized resource (dispatch on its canonical kind)."""
+    if resource.kind == "storage.bucket":
+        return evaluate_bucket(S3BucketState.from_dict(resource.attributes))
+    if resource.kind == "account.settings":
+        return _account_exposure(resource)
+    return Exposure(
+        Level.UNKNOWN, reasons=(f"Andon cannot evaluate resources of kind {resource.kind}",)
+    )
+
+
+def _account_exposure(resource: Resource) -> Exposure:
+    raw = resource.attributes.get("public_access_block")
+    if isinstance(raw, dict) and set(raw) == {"unknown"}:
+        return Exposure(
+            Level.UNKNOWN,
+            reasons=(f"account Block Public Access could not be read ({raw['unknown']})",),
+        )
+    bpa = Bpa.from_dict(raw) if isinstance(raw, dict) else Bpa()
+    on = [k for k, v in bpa.to_dict().items() if v]
+    off = [k for k, v in bpa.to_dict().items() if not v]
+    reasons = []
+    if raw is None:
+        reasons.append("the account has no Block Public Access configuration: every setting is off")
+    if on:
+        reasons.append(f"on at the account level: {', '.join(on)}")
+    if off:
+        reasons.append(f"off at the account level: {', '.join(off)}")
+    return Exposure(Level.PRIVATE, reasons=tuple(reasons))
+
+
+@dataclass
+class ScanOutcome:
+    """What a scan found, and how far it got."""
+
+    scope: str
+    status: ScanStatus
+    scan_id: str | None = None
+    findings: list[Finding] = field(default_factory=list)
+    gaps: list[Gap] = field(default_factory=list)
+    resources: int = 0
+    error: str = ""
+    transitions: list[Transition] = field(default_factory=list)
+    started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    finished_at: datetime | None = None
+    levels: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def open_findings(self) -> list[Finding]:
+        return [f for f in self.findings if f.status is Status.OPEN]
+
+    def exit_code(self) -> int:
+        """0 nothing exposed; 1 exposure found; 2 incomplete (gaps or errors), nothing exposed.
+
+        Exposure wins: a scan that found an open exposure exits 1 even when it also has gaps,
+        because what it found is certain. The JSON output carries the gaps either way.
+        """
+        if self.open_findings:
+            return 1
+        if self.status is not ScanStatus.COMPLETE or self.gaps:
+            return 2
+        return 0
+
+
+Progress = Callable[[Resource, Exposure], None]
+
+
+def run_scan(
+    resources: Iterator[Resource],
+    *,
+    scope: str,
+    rules: list[Rule] | Registry,
+    store: ScanStore | None = None,
+    exemption_tag: str = "andon:public",
+    meta: dict[str, Any] | None = None,
+    on_resource: Progress | None = None,
+) -> ScanOutcome:
+    """Drive ``resources`` through exposure and rules, streaming into ``store`` if given.
+
+    A :class:`CollectError` (e.g. the endpoint died) ends the scan early: everything already
+    collected is kept and the scan is stored as ``incomplete`` with the error as a gap.
+    A store failure mid-scan is raised after the outcome is marked failed.
+    """
+    selected = rules.all() if isinstance(rules, Registry) else list(rules)
+    outcome = ScanOutcome(scope=scope, status=ScanStatus.RUNNING)
+    meta = {"andon_version": __version__, **(meta or {})}
+    if store is not None:
+        outcome.scan_id = store.start_scan(scope, meta)
+    try:
+        for resource in resources:
+            exposure = evaluate_resource(resource)
+            findings = evaluate(selected, resource, exposure, exemption_tag=exemption_tag)
+            outcome.resources += 1
+            outcome.levels[exposure.level.value] = outcome.levels.get(exposure.level.value, 0) + 1
+            outcome.gaps.extend(resource.gaps)
+            outcome.findings.extend(findings)
+            if store is not None and outcome.scan_id is not None:
+                store.add_resources(outcome.scan_id, [(resource, exposure)])
+                if findings:
+                    store.add_findings(outcome.scan_id, findings)
+            if on_resource is not None:
+                on_resource(resource, exposure)
+        outcome.status = ScanStatus.COMPLETE
+    except CollectError as exc:
+        outcome.status = ScanStatus.INCOMPLETE
+        outcome.error = str(exc)
+        outcome.gaps.append(
+            Gap(
+                service=exc.service or "scan",
+                operation=exc.operation,
+                code=exc.code,
+                reason=str(exc),
+            )
+        )
+    except StoreError:
+        outcome.status = ScanStatus.FAILED
+        raise
+    except AndonError as exc:
+        outcome.status = ScanStatus.FAILED
+        outcome.error = str(exc)
+        outcome.gaps.append(Gap(service="scan", operation="", reason=str(exc)))
+    finally:
+        outcome.finished_at = datetime.now(UTC)
+        if (
+            store is not None
+            and outcome.scan_id is not None
+            and outcome.status is not ScanStatus.RUNNING
+        ):
+            if outcome.status is ScanStatus.COMPLETE and _scope_gaps(outcome.gaps):
+                outcome.status = ScanStatus.INCOMPLETE
+            outcome.transitions = store.finish_scan(
+                outcome.scan_id,
+                outcome.status,
+                outcome.gaps,
+                outcome.error,
+                {
+                    "resources": outcome.resources,
+                    "findings": len(outcome.findings),
+                    "levels": outcome.levels,
+                },
+            )
+        elif store is not None and outcome.scan_id is not None:
+            # Interrupted (KeyboardInterrupt and the like): never leave a clean-looking scan.
+            store.finish_scan(outcome.scan_id, ScanStatus.INCOMPLETE, outcome.gaps, "interrupted")
+            outcome.status = ScanStatus.INCOMPLETE
+    return outcome
+
+
+def _scope_gaps(gaps: list[Gap]) -> bool:
+    """Gaps that mean part of the *scope* went unread (not one field of one resource)."""
+    return any(not g.resource_uid for g in gaps)
+
+
+def aws_scope(account: str, regions: tuple[str, ...], endpoint_url: str | None) -> str:
+    """The key under which consecutive scans of the same target are compared."""
+    scope = f"aws:{account}:s3:{','.join(sorted(regions)) if regions else 'all-regions'}"
+    if endpoint_url:
+        from urllib.parse import urlsplit
+
+        host = urlsplit(endpoint_url).hostname or endpoint_url
+        scope += f"@{host}"
+    return scope
+
+
+def scan_aws(
+    ctx: Any,
+    *,
+    rules: list[Rule] | Registry,
+    store: ScanStore | None = None,
+    on_resource: Progress | None = None,
+) -> ScanOutcome:
+    """Audit one AWS account (or an S3-compatible endpoint) through the standard credential chain."""
+    from andon.collect.aws.s3 import collect_s3
+    from andon.collect.aws.transport import AwsClients
+
+    clients = AwsClients(ctx.aws, ctx.limits)
+    try:
+        try:
+            account = clients.account_id()
+        except CollectError as exc:
+            return ScanOutcome(
+                scope="aws:unknown",
+                status=ScanStatus.FAILED,
+                error=str(exc),
+                gaps=[
+                    Gap(
+                        service=exc.service or "sts",
+                        operation=exc.operation,
+                        code=exc.code,
+                        reason=str(exc),
+                    )
+                ],
+                finished_at=datetime.now(UTC),
+            )
+        scope = aws_scope(account, ctx.aws.regions, ctx.aws.endpoint_url)
+        meta = {
+            "account": account,
+            "regions": list(ctx.aws.regions),
+            "endpoint_url": ctx.aws.endpoint_url or "",
+            "profile": ctx.aws.profile or "",
+        }
+        return run_scan(
+            collect_s3(ctx, clients),
+            scope=scope,
+            rules=rules,
+            store=store,
+            exemption_tag=ctx.exemption_tag,
+            meta=meta,
+            on_resource=on_resource,
+        )
+    finally:
+        clients.close()
