@@ -95,14 +95,14 @@ class ScanOutcome:
         return [f for f in self.findings if f.status is Status.OPEN]
 
     def exit_code(self) -> int:
-        """0 nothing exposed; 1 exposure found; 2 incomplete (gaps or errors), nothing exposed.
+        """0 nothing exposed; 1 exposure found; 2 incomplete (gaps, errors or UNKNOWN verdicts).
 
         Exposure wins: a scan that found an open exposure exits 1 even when it also has gaps,
         because what it found is certain. The JSON output carries the gaps either way.
         """
         if self.open_findings:
             return 1
-        if self.status is not ScanStatus.COMPLETE or self.gaps:
+        if self.status is not ScanStatus.COMPLETE or self.gaps or self.levels.get("UNKNOWN"):
             return 2
         return 0
 

@@ -42,6 +42,14 @@ def is_public_grant(grant: Grant) -> bool:
     return grant.grantee_type == "Group" and grant.grantee.rstrip("/") in PUBLIC_GROUPS
 
 
+def has_unreadable_public_grant(grants: Iterable[Grant]) -> bool:
+    """Whether a public group holds a permission outside the five S3 defines (corrupt input):
+    what it gives cannot be told, so the caller counts it as unknown, never as private."""
+    return any(
+        is_public_grant(g) and g.permission.upper() not in BUCKET_PERMISSIONS for g in grants
+    )
+
+
 def public_acl_access(
     grants: Iterable[Grant], *, on_object: bool, where: str
 ) -> tuple[frozenset[Access], list[str]]:

@@ -328,10 +328,12 @@ def _one_allow(op: Operator, key: str, values: list[str], kind: PolicyKind) -> t
         if op.family == "ip" and _covers_all_ips(values):
             return Tri.NO, f"{op.name} {key} excludes every address"
         return Tri.YES, f"{op.name} {key} admits every other value"
-    always_present = key.lower() == "aws:sourceip"
-    if op.if_exists and not always_present:
+    # No restricting key is always present: even aws:SourceIp is absent from requests made
+    # through a VPC endpoint (IAM User Guide, "AWS global condition context keys" →
+    # aws:SourceIp → Availability), and anyone can send a request through their own endpoint.
+    if op.if_exists:
         return Tri.YES, f"{op.name} {key} also matches requests without {key}"
-    if op.qualifier == "forallvalues" and not always_present:
+    if op.qualifier == "forallvalues":
         return Tri.YES, f"{op.name} {key} also matches requests without {key}"
     for v in values:
         fixed, why = _value_is_fixed(key, op, v, kind)
@@ -373,6 +375,10 @@ def _one_escape(op: Operator, key: str, values: list[str], kind: PolicyKind) -> 
     if not op.negated:
         # Deny when key equals/likes values: the public simply uses another value.
         return Tri.YES, ""
+    if op.qualifier == "foranyvalue":
+        # ForAnyValue is false for a request without the key (IAM User Guide, "Creating a
+        # condition with multiple keys or values"): the public escapes by omitting it.
+        return Tri.YES, f"{op.name} {key} is false for requests without {key}"
     # Deny when key is NOT one of the values: escaping needs exactly those values.
     for v in values:
         fixed, why = _value_is_fixed(key, op, v, kind)

@@ -23,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from andon.core.model import ACCESS_ORDER, Access, Exposure, Level
-from andon.exposure.acl import public_acl_access
+from andon.exposure.acl import has_unreadable_public_grant, public_acl_access
 from andon.exposure.conditions import PolicyKind
 from andon.exposure.policy import PolicyAnalysis, PolicyTarget, analyze_policy
 from andon.exposure.s3_model import AccessPointState, Bpa, BpaOrUnknown, S3BucketState, Unknown
@@ -112,26 +112,34 @@ def _acls(state: S3BucketState, tally: _Tally, levels: list[tuple[str, BpaOrUnkn
         if kinds and block[0] == Tri.YES and ignore[0] != Tri.YES:
             tally.reasons.append(f"{block[1]}, but it only rejects new public ACLs")
         tally.add(kinds, ignore, "the bucket ACL")
+        if has_unreadable_public_grant(state.acl):
+            tally.maybe(BUCKET_ACL_KINDS, ignore, "the bucket ACL")
     if isinstance(state.object_acls, Unknown):
         tally.reasons.append(f"unknown: object ACLs could not be read ({state.object_acls.reason})")
         tally.maybe(OBJECT_ACL_KINDS, ignore, "unreadable object ACLs")
         return
-    public_objects = 0
+    public_keys: list[str] = []
+    object_kinds: frozenset[Access] = frozenset()
     for obj in state.object_acls:
         if isinstance(obj.grants, Unknown):
             tally.reasons.append(
-                f"unknown: the ACL of an object could not be read ({obj.grants.reason})"
+                f"unknown: the ACL of object {obj.key!r} could not be read ({obj.grants.reason})"
             )
             tally.maybe(OBJECT_ACL_KINDS, ignore, "an unreadable object ACL")
             continue
         kinds, why = public_acl_access(
             obj.grants, on_object=True, where=f"the ACL of object {obj.key!r}"
         )
+        if has_unreadable_public_grant(obj.grants):
+            tally.maybe(OBJECT_ACL_KINDS, ignore, f"the ACL of object {obj.key!r}")
         if kinds:
-            public_objects += 1
-            if public_objects <= 3:
+            public_keys.append(obj.key)
+            object_kinds |= kinds
+            if len(public_keys) <= 3:
                 tally.reasons.extend(why)
-            tally.add(kinds, ignore, f"the ACL of object {obj.key!r}")
+    if public_keys:
+        source = f"the ACLs of {len(public_keys)} sampled object(s)"
+        tally.add(object_kinds, ignore, source)
     sampled = len(state.object_acls)
     if sampled and not state.objects_sampled_all:
         tally.reasons.append(
@@ -177,7 +185,9 @@ def _access_points(
             f"unknown: access points could not be listed ({state.access_points.reason})"
         )
         if state.policy is not None:
-            tally.maybe(frozenset(ACL_KINDS), (Tri.NO, ""), "unlisted access points")
+            # Account and bucket BPA apply to every access point of the bucket.
+            rpb = setting("RestrictPublicBuckets", levels)
+            tally.maybe(frozenset(ACL_KINDS), rpb, "unlisted access points")
         return
     for ap in state.access_points:
         _access_point(state, ap, tally, levels)

@@ -138,32 +138,49 @@ def _t(text: object, style: str = "") -> Text:
     return Text(plain(text), style=style)
 
 
-def findings_table(findings: Sequence[Finding], *, reasons: bool = True) -> Table:
-    table = Table(title="Findings", show_lines=reasons, expand=False)
+def findings_table(findings: Sequence[Finding]) -> Table:
+    table = Table(title="Findings")
     table.add_column("Severity")
-    table.add_column("Rule")
+    table.add_column("Rule", overflow="fold")
     table.add_column("Resource", overflow="fold")
     table.add_column("Access")
-    table.add_column("Status")
-    if reasons:
-        table.add_column("Why", overflow="fold")
+    table.add_column("Status", overflow="fold")
     for f in sort_findings(findings):
         e = f.exposure
         access = " ".join(a.value for a in sorted_access(e.access))
         if not access and e.latent:
             access = "latent: " + " ".join(a.value for a in sorted_access(e.latent_access))
         status = f.status.value + (f" ({f.exemption})" if f.exemption else "")
-        row = [
+        table.add_row(
             _t(f.severity.value, _SEVERITY_STYLE[f.severity]),
             _t(f.rule_id),
-            _t(f"{f.resource.get('name', '')}\n{f.resource.get('region', '')}"),
+            _t(f.resource.get("name", "")),
             _t(access),
             _t(status, "green" if f.status is Status.EXEMPT else ""),
-        ]
-        if reasons:
-            row.append(_t("\n".join(f"• {r}" for r in e.reasons[:6])))
-        table.add_row(*row)
+        )
     return table
+
+
+def print_reasons(console: Console, findings: Sequence[Finding]) -> None:
+    """Each exposed resource once, with the reasons of its verdict."""
+    seen: set[str] = set()
+    for f in sort_findings(findings):
+        uid = f.resource.get("uid", "")
+        if uid in seen:
+            continue
+        seen.add(uid)
+        e = f.exposure
+        head = Text()
+        head.append(plain(f.resource.get("name", "")), style="bold")
+        head.append(f"  {e.level.value}")
+        if e.access:
+            head.append(": " + ", ".join(a.value for a in sorted_access(e.access)))
+        if e.latent:
+            head.append("  latent: " + ", ".join(a.value for a in sorted_access(e.latent_access)))
+        head.append(f"  ({plain(uid)})", style="dim")
+        console.print(head)
+        for r in e.reasons:
+            console.print(_t(f"  - {r}"))
 
 
 def gaps_table(gaps: Sequence[Gap]) -> Table:
@@ -181,6 +198,8 @@ def gaps_table(gaps: Sequence[Gap]) -> Table:
 def print_table(console: Console, findings: Sequence[Finding], gaps: Sequence[Gap]) -> None:
     if findings:
         console.print(findings_table(findings))
+        console.print(Text("Why", style="bold underline"))
+        print_reasons(console, findings)
     else:
         console.print("No findings.")
     if gaps:

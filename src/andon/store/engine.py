@@ -72,8 +72,16 @@ def describe(url: URL) -> str:
     return url.render_as_string(hide_password=True)
 
 
+class NotJSON(StoreError):
+    """A value bound for a JSON column is not JSON (a set, NaN, an object...)."""
+
+
 def _json_dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, allow_nan=False)
+    # Raised from inside the driver on PostgreSQL, from SQLAlchemy on SQLite: one class for both.
+    try:
+        return json.dumps(value, ensure_ascii=False, allow_nan=False)
+    except (TypeError, ValueError) as e:
+        raise NotJSON(f"not JSON serializable: {e}") from e
 
 
 def create_engine(url: URL) -> Engine:
@@ -88,12 +96,9 @@ def create_engine(url: URL) -> Engine:
             kwargs["connect_args"] = {"connect_timeout": PG_CONNECT_TIMEOUT}
     try:
         engine = sa.create_engine(url, **kwargs)
-    except exc.NoSuchModuleError as e:
-        hint = " (install andon[postgres])" if backend == "postgresql" else ""
-        raise StoreError(f"no database driver for {describe(url)}{hint}: {e}") from e
     except (exc.ArgumentError, ImportError) as e:
-        hint = " (install andon[postgres])" if backend == "postgresql" else ""
-        raise StoreError(f"cannot use database {describe(url)}{hint}: {e}") from e
+        hint = " (install andon[postgres])" if url.get_driver_name() == "psycopg" else ""
+        raise StoreError(f"no usable database driver for {describe(url)}{hint}: {e}") from e
     if backend == "sqlite":
         file_backed = bool(url.database) and url.database != ":memory:"
         event.listen(engine, "connect", _sqlite_pragmas(file_backed))
@@ -154,7 +159,10 @@ def upgrade(engine: Engine) -> None:
             f"cannot migrate the database at {where}: {e} (was it written by a newer andon?)"
         ) from e
     except exc.OperationalError as e:
-        raise StoreError(f"cannot reach the database at {where}: {reason(e)}") from e
+        hint = ""
+        if engine.dialect.name == "sqlite" and "unable to open" in reason(e):
+            hint = " (does its directory exist, and may andon write there?)"
+        raise StoreError(f"cannot reach the database at {where}: {reason(e)}{hint}") from e
     except exc.SQLAlchemyError as e:
         raise StoreError(f"cannot migrate the database at {where}: {reason(e)}") from e
 
@@ -171,9 +179,13 @@ def translated(action: str, where: str) -> Iterator[None]:
     """Turn every database error raised inside into a :class:`StoreError`."""
     try:
         yield
+    except NotJSON as e:
+        raise StoreError(f"{action}: {e}") from e
     except exc.OperationalError as e:
         raise StoreError(f"{action}: database at {where} failed: {reason(e)}") from e
     except exc.SQLAlchemyError as e:
+        if isinstance(getattr(e, "orig", None), NotJSON):
+            raise StoreError(f"{action}: {e.orig}") from e
         raise StoreError(f"{action}: {reason(e)}") from e
     except UnicodeError as e:
         raise StoreError(f"{action}: text the database cannot encode: {e}") from e

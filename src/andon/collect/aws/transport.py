@@ -99,13 +99,11 @@ def map_error(exc: Exception, *, service: str, operation: str) -> CollectError:
     if isinstance(exc, CollectError):
         return exc
     if isinstance(exc, ClientError):
-        error = exc.response.get("Error") or {}
+        error = _error_document(exc.response)
         meta = exc.response.get("ResponseMetadata") or {}
-        code = str(error.get("Code") or "")
         status = meta.get("HTTPStatusCode")
-        message = str(error.get("Message") or "") or str(exc)
-        if not code:
-            code = str(status or "Unknown")
+        code = str(error.get("Code") or "") or str(status or "Unknown")
+        message = str(error.get("Message") or "") or f"HTTP {status}"
         text = f"{code} on {operation}: {message}"
         cls: type[CollectError]
         if code in ACCESS_DENIED_CODES or status == 403:
@@ -124,6 +122,18 @@ def map_error(exc: Exception, *, service: str, operation: str) -> CollectError:
     if isinstance(exc, NoCredentialsError | PartialCredentialsError):
         return AccessDenied(text, service=service, operation=operation, code=code)
     return CollectError(text, service=service, operation=operation, code=code)
+
+
+def _error_document(response: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The ``Error`` of a ClientError, also when it came as ``<Errors><Error>`` (query style,
+    which botocore leaves under ``Errors`` for REST services: moto's s3control does this)."""
+    error = response.get("Error") or {}
+    if error.get("Code"):
+        return error
+    nested = (response.get("Errors") or {}).get("Error")
+    if isinstance(nested, list):
+        nested = nested[0] if nested else None
+    return nested if isinstance(nested, Mapping) and nested.get("Code") else error
 
 
 def strip_metadata(response: Mapping[str, Any]) -> dict[str, Any]:
@@ -165,6 +175,11 @@ class AwsClients:
         self._clients: dict[tuple[str, str], Any] = {}
         self._identity: dict[str, str] | None = None
         self._counts: Counter[tuple[str, str]] = Counter()
+
+    @property
+    def session(self) -> boto3.Session:
+        """The one boto3 session every client comes from (read it; do not reconfigure it)."""
+        return self._session
 
     # -- clients -------------------------------------------------------------------------
 

@@ -1,0 +1,195 @@
+"""Shared fixtures: a moto server over real HTTP, and dummy AWS credentials.
+
+Fixtures
+--------
+``moto_endpoint`` (session)
+    URL (``http://127.0.0.1:<port>``) of one in-process ``ThreadedMotoServer`` shared by the
+    whole test session. Its state is global: prefer ``moto_url``, which resets it.
+``moto_url`` (function)
+    The same URL after ``POST /moto-api/reset``: every test starts from an empty cloud.
+``aws_env`` (function)
+    Dummy credentials and region in the environment (``monkeypatch.setenv`` only; no client is
+    ever patched), with any developer ``~/.aws`` files and instance metadata kept out of reach.
+``moto_process`` (function)
+    A factory starting a *separate* moto server process (``MotoProcess``) that a test may kill,
+    e.g. to check how a collector behaves when the endpoint dies mid-scan.
+
+Typical use::
+
+    def test_something(moto_url, aws_env):
+        ctx = Context(aws=AwsTarget(endpoint_url=moto_url))
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+DUMMY_ENV = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_EC2_METADATA_DISABLED": "true",
+}
+
+
+def moto_api(url: str, path: str, body: bytes = b"") -> bytes:
+    """POST to moto's own control API (``/moto-api/reset``, ``/moto-api/reset-auth`` ...)."""
+    request = urllib.request.Request(
+        f"{url}/moto-api/{path}",
+        data=body,
+        method="POST",
+        headers={"Content-Type": "text/plain"},  # a form type would hide the body from moto
+    )
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        data: bytes = answer.read()
+        return data
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[str]:
+    """Start one moto server on a free loopback port for the session; yield its URL."""
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one log line per request otherwise
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def moto_url(moto_endpoint: str) -> str:
+    """The session moto server, reset to an empty state for this test."""
+    moto_api(moto_endpoint, "reset")
+    return moto_endpoint
+
+
+@pytest.fixture
+def aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, str]:
+    """Dummy credentials (``testing``) and region ``us-east-1``, set through the environment."""
+    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_REGION", "AWS_ENDPOINT_URL"):
+        monkeypatch.delenv(name, raising=False)
+    env = {
+        **DUMMY_ENV,
+        "AWS_CONFIG_FILE": str(tmp_path / "aws-config-absent"),
+        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "aws-credentials-absent"),
+    }
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return env
+
+
+class MotoProcess:
+    """A moto server in its own process, so a test can kill it like a dying endpoint."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._proc = subprocess.Popen(
+            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env={k: v for k, v in os.environ.items() if not k.startswith("AWS_")},
+        )
+        deadline = time.monotonic() + 30
+        while True:
+            if self._proc.poll() is not None:
+                raise RuntimeError(f"moto server exited with {self._proc.returncode}")
+            try:
+                moto_api(self.url, "reset")
+                return
+            except OSError:
+                if time.monotonic() > deadline:
+                    self.kill()
+                    raise RuntimeError("moto server did not start in 30 s") from None
+                time.sleep(0.1)
+
+    @property
+    def alive(self) -> bool:
+        return self._proc.poll() is None
+
+    def kill(self) -> None:
+        """SIGKILL the server: open connections drop, new ones are refused."""
+        if self.alive:
+            self._proc.send_signal(signal.SIGKILL)
+        self._proc.wait(timeout=10)
+
+
+@pytest.fixture
+def moto_process() -> Iterator[Callable[[], MotoProcess]]:
+    """Factory for separate, killable moto server processes; all are killed at teardown."""
+    started: list[MotoProcess] = []
+
+    def start() -> MotoProcess:
+        proc = MotoProcess()
+        started.append(proc)
+        return proc
+
+    yield start
+    for proc in started:
+        proc.kill()
+
+
+@pytest.fixture
+def moto_iam_user(
+    moto_url: str, aws_env: dict[str, str]
+) -> Iterator[Callable[[dict[str, object]], tuple[str, str]]]:
+    """Factory: an IAM user with an inline policy, and moto's IAM enforcement switched on.
+
+    ``make(policy_document) -> (access_key_id, secret_access_key)``. Once called, every request
+    to the session moto server must be signed by a known key and is checked against the
+    caller's IAM policies (moto's ``INITIAL_NO_AUTH_ACTION_COUNT``, set to 0 through
+    ``/moto-api/reset-auth``; the setting is process-wide, so it is switched off again at
+    teardown). Seed everything *before* calling ``make``: the dummy ``testing`` key is
+    unknown to IAM and is refused afterwards. moto names an action after the API operation
+    (``s3:GetBucketPolicy``, ``s3:GetPublicAccessBlock`` for bucket *and* account level,
+    ``s3:ListAllMyBuckets``), not always after the IAM action AWS uses.
+    """
+    import json
+
+    import boto3
+
+    enforced = False
+
+    def make(policy: dict[str, object]) -> tuple[str, str]:
+        nonlocal enforced
+        iam = boto3.client("iam", endpoint_url=moto_url)
+        if enforced:
+            raise RuntimeError("moto_iam_user: call make() once, after seeding")
+        name = "andon-test-auditor"
+        iam.create_user(UserName=name)
+        iam.put_user_policy(
+            UserName=name, PolicyName="under-test", PolicyDocument=json.dumps(policy)
+        )
+        key = iam.create_access_key(UserName=name)["AccessKey"]
+        moto_api(moto_url, "reset-auth", b"0")
+        enforced = True
+        return key["AccessKeyId"], key["SecretAccessKey"]
+
+    try:
+        yield make
+    finally:
+        if enforced:
+            moto_api(moto_url, "reset-auth", b"inf")
