@@ -214,7 +214,7 @@ def scan_aws(
     store: ScanStore | None = None,
     on_resource: Progress | None = None,
 ) -> ScanOutcome:
-    """Audit one AWS account (or an S3-compatible endpoint) through the standard credential chain."""
+    """Audit one AWS account (or S3-compatible endpoint) through the standard credential chain."""
     from andon.collect.aws.s3 import collect_s3
     from andon.collect.aws.transport import AwsClients
 

@@ -6,6 +6,8 @@ module-scoped estate of ``test_estate.py``).
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from andon.core.errors import ConfigError
@@ -13,7 +15,7 @@ from andon.demo import EmulatedCloud, EstateManifest, Verdict, seed_estate
 from andon.demo.layout import GAP_BUCKET
 from andon.demo.server import DUMMY_CREDENTIALS
 
-SMALL = {"trips": 8, "vehicles": 10, "customers": 6}
+SMALL: dict[str, Any] = {"trips": 8, "vehicles": 10, "customers": 6}
 
 
 def seeded(**options: object) -> EstateManifest:

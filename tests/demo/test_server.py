@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import socket
 import subprocess
 import sys
 import urllib.error
@@ -53,7 +55,9 @@ def test_refuses_a_bad_port() -> None:
 
 
 def test_starts_on_a_free_loopback_port_and_stops_cleanly() -> None:
+    level = logging.getLogger("werkzeug").level
     with EmulatedCloud() as cloud:
+        assert logging.getLogger("werkzeug").level == logging.CRITICAL  # quiet by default
         assert cloud.running
         assert cloud.port > 0
         assert cloud.endpoint_url == f"http://127.0.0.1:{cloud.port}"
@@ -67,6 +71,7 @@ def test_starts_on_a_free_loopback_port_and_stops_cleanly() -> None:
         assert [b["Name"] for b in s3.list_buckets()["Buckets"]] == ["hello-demo"]
         url = cloud.endpoint_url
     assert not cloud.running
+    assert logging.getLogger("werkzeug").level == level
     with pytest.raises(ConfigError, match="not running"):
         _ = cloud.endpoint_url
     with pytest.raises(urllib.error.URLError):
@@ -86,13 +91,24 @@ def test_a_new_cloud_starts_empty() -> None:
 def test_runs_on_ipv6_loopback() -> None:
     try:
         cloud = EmulatedCloud(host="::1").start()
-    except OSError:  # pragma: no cover - a machine without IPv6
+    except ConfigError:  # pragma: no cover - a machine without IPv6
         pytest.skip("no IPv6 loopback here")
     try:
         assert cloud.endpoint_url == f"http://[::1]:{cloud.port}"
         assert cloud.client("s3").list_buckets()["Buckets"] == []
     finally:
         cloud.stop()
+
+
+def test_a_port_in_use_is_an_error_not_a_hang() -> None:
+    level = logging.getLogger("werkzeug").level
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(ConfigError, match="cannot listen"):
+            EmulatedCloud(port=port).start()
+    assert logging.getLogger("werkzeug").level == level
 
 
 def test_cannot_start_twice() -> None:

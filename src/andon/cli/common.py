@@ -153,7 +153,8 @@ def print_outcome(
     summary = render.summary(outcome.findings, outcome.gaps)
     status = outcome.status.value
     line = (
-        f"{outcome.resources} resources, {summary['open']} open findings, {summary['exempt']} exempt, "
+        f"{outcome.resources} resources, {summary['open']} open findings, "
+        f"{summary['exempt']} exempt, "
         f"{summary['gaps']} coverage gaps; scan {status}"
     )
     if outcome.scan_id:

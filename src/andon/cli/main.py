@@ -56,7 +56,7 @@ def main(
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
     ] = False,
 ) -> None:
-    """Andon audits cloud settings continuously and catches public data before anyone outside does."""
+    """Andon audits cloud settings and catches public data before anyone outside does."""
 
 
 @app.command()

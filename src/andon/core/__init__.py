@@ -48,6 +48,6 @@ __all__ = [
     "sorted_access",
 ]
 
-from andon.core.context import AwsTarget, Context, Limits  # noqa: E402
+from andon.core.context import AwsTarget, Context, Limits
 
 __all__ += ["AwsTarget", "Context", "Limits"]

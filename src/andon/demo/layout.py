@@ -71,8 +71,8 @@ def _public_read_policy(bucket: str, sid: str, *, list_bucket: bool) -> str:
     return policy_document(*statements)
 
 
-def _tags(**tags: str) -> Callable[[Any, str], None]:
-    tag_set = [{"Key": k.replace("__", ":"), "Value": v} for k, v in tags.items()]
+def _tags(tags: dict[str, str]) -> Callable[[Any, str], None]:
+    tag_set = [{"Key": k, "Value": v} for k, v in tags.items()]
     return lambda s3, b: s3.put_bucket_tagging(Bucket=b, Tagging={"TagSet": tag_set})
 
 
@@ -208,7 +208,7 @@ def plan_estate(
             [
                 _ownership("ObjectWriter"),
                 _acl_all_users_read,
-                _tags(owner="telematics-team", env="prod", data="vehicle-location"),
+                _tags({"owner": "telematics-team", "env": "prod", "data": "vehicle-location"}),
             ],
             objs,
             object_acl="public-read",
@@ -240,7 +240,7 @@ def plan_estate(
             ),
             [
                 _bucket_policy(_public_read_policy(name, "CallCentreVendorRead", list_bucket=True)),
-                _tags(owner="crm-team", env="prod", data="customer-pii"),
+                _tags({"owner": "crm-team", "env": "prod", "data": "customer-pii"}),
             ],
             objs,
         )
@@ -276,7 +276,7 @@ def plan_estate(
             [
                 _bucket_policy(_public_read_policy(name, "LegacyMapPartnerRead", list_bucket=True)),
                 _bpa(BPA_ALL_ON),
-                _tags(owner="telematics-team", env="archive"),
+                _tags({"owner": "telematics-team", "env": "archive"}),
             ],
             objs,
         )
@@ -305,7 +305,7 @@ def plan_estate(
             [
                 _website,
                 _bucket_policy(_public_read_policy(name, "PublicWebsite", list_bucket=False)),
-                _tags(owner="web-team", env="prod", **{"andon__public": EXEMPTION_REASON}),
+                _tags({"owner": "web-team", "env": "prod", EXEMPTION_TAG: EXEMPTION_REASON}),
             ],
             objs,
             content_types={
@@ -333,7 +333,7 @@ def plan_estate(
                 data=("location", "vin", "chassis_no", "imei"),
                 vehicles=vins,
             ),
-            [_tags(owner="telematics-team", env="staging")],
+            [_tags({"owner": "telematics-team", "env": "staging"})],
             objs,
         )
     )
@@ -356,7 +356,7 @@ def plan_estate(
                 _bpa(BPA_ALL_ON),
                 _ownership("BucketOwnerEnforced"),
                 _encryption,
-                _tags(owner="vehicle-platform", env="prod"),
+                _tags({"owner": "vehicle-platform", "env": "prod"}),
             ],
             objs,
         )
@@ -383,7 +383,7 @@ def plan_estate(
                 _bpa(BPA_ALL_ON),
                 _ownership("BucketOwnerEnforced"),
                 _versioning,
-                _tags(owner="dcm-team", env="prod"),
+                _tags({"owner": "dcm-team", "env": "prod"}),
             ],
             objs,
         )
@@ -426,7 +426,7 @@ def plan_estate(
                 ),
                 [
                     _bucket_policy(_public_read_policy(name, "InsurerRead", list_bucket=False)),
-                    _tags(owner="data-platform", env="prod"),
+                    _tags({"owner": "data-platform", "env": "prod"}),
                 ],
                 objs,
             )
@@ -435,12 +435,8 @@ def plan_estate(
     points = sum(len(t.points) for t in (*prod_trips, *staging_trips, *archive_trips))
     counted = len(prod_trips) + len(staging_trips) + len(archive_trips)
     for plan in plans:
-        plan.manifest = _with_objects(plan.manifest, len(plan.objects))
+        plan.manifest = replace(plan.manifest, objects=len(plan.objects))
     return plans, (counted, points)
-
-
-def _with_objects(m: BucketManifest, n: int) -> BucketManifest:
-    return replace(m, objects=n)
 
 
 _CONTENT_TYPES = {

@@ -31,6 +31,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import logging
+import socket
 import urllib.request
 from dataclasses import dataclass
 from types import TracebackType
@@ -95,6 +96,16 @@ def loopback_url(url: str) -> str:
 
 def _url(host: str, port: int) -> str:
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def _check_bindable(host: str, port: int) -> None:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((host, port))
+    except OSError as e:
+        raise ConfigError(f"cannot listen on {_url(host, port)}: {e.strerror or e}") from e
 
 
 def make_client(
@@ -179,14 +190,18 @@ class EmulatedCloud:
             from moto.server import ThreadedMotoServer
         except ImportError as e:
             raise ConfigError(INSTALL_HINT) from e
+        # ThreadedMotoServer.start() waits forever when its thread cannot bind: check first.
+        _check_bindable(self.host, self._requested_port)
         if self._quiet:
             werkzeug_log = logging.getLogger("werkzeug")
             self._previous_log_level = werkzeug_log.level
             werkzeug_log.setLevel(logging.CRITICAL)
-        server = ThreadedMotoServer(ip_address=self.host, port=self._requested_port, verbose=False)
-        server.start()
-        self._server = server
         try:
+            server = ThreadedMotoServer(
+                ip_address=self.host, port=self._requested_port, verbose=False
+            )
+            server.start()
+            self._server = server
             self._port = int(server.get_host_and_port()[1])
             answer = self._moto_api("reset-auth", b"inf")
             self._previous_auth = str(answer.get("PREVIOUS_INITIAL_NO_AUTH_ACTION_COUNT", "inf"))
@@ -199,14 +214,16 @@ class EmulatedCloud:
     def stop(self) -> None:
         """Stop the server and put moto's process-wide auth setting back. Idempotent."""
         server, self._server = self._server, None
-        if server is not None:
-            try:
-                self._moto_api("reset-auth", self._previous_auth.encode(), server_running=True)
-            finally:
-                server.stop()
-        if self._previous_log_level is not None:
-            logging.getLogger("werkzeug").setLevel(self._previous_log_level)
-            self._previous_log_level = None
+        try:
+            if server is not None:
+                try:
+                    self._moto_api("reset-auth", self._previous_auth.encode(), server_running=True)
+                finally:
+                    server.stop()
+        finally:
+            if self._previous_log_level is not None:
+                logging.getLogger("werkzeug").setLevel(self._previous_log_level)
+                self._previous_log_level = None
 
     def __enter__(self) -> EmulatedCloud:
         return self.start()

@@ -37,7 +37,7 @@ class SafeText(sa.types.TypeDecorator[str]):
     def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
         if value is None:
             return None
-        if False:
+        if "\x00" in value or value.startswith(_ESCAPE):
             return _ESCAPE + json.dumps(value)
         return value
 

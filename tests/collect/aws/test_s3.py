@@ -383,8 +383,9 @@ def test_results_stream_with_bounded_work_in_flight(moto_url: str, aws_env: dict
     for i in range(6):
         make_bucket(moto_url, f"andon-stream-{i}")
     clients = AwsClients(AwsTarget(endpoint_url=moto_url), Limits(concurrency=1))
-    stream = collect_s3(Context(aws=clients.target, limits=clients.limits), clients)
-    assert inspect.isgenerator(stream)
+    ctx = Context(aws=clients.target, limits=clients.limits)
+    assert inspect.isgenerator(collect_s3(ctx, clients))
+    stream = collect_s3(ctx, clients)
     assert clients.call_counts == {}  # nothing runs before the first resource is asked for
     assert next(stream).kind == "account.settings"
     assert next(stream).kind == "storage.bucket"
@@ -414,7 +415,7 @@ def _allow_s3_but(*denies: dict[str, Any]) -> dict[str, Any]:
 
 def _scan_as(url: str, key: tuple[str, str]) -> tuple[Iterator[Resource], AwsClients]:
     target = AwsTarget(endpoint_url=url, access_key_id=key[0], secret_access_key=key[1])
-    clients = AwsClients(target, Limits(max_attempts=1))
+    clients = AwsClients(target, Limits(max_attempts=0))
     return collect_s3(Context(aws=target, limits=clients.limits), clients), clients
 
 
@@ -533,7 +534,7 @@ def test_endpoint_dying_mid_scan_raises_after_complete_buckets(
     server = moto_process()
     for i in range(12):
         make_bucket(server.url, f"andon-dying-{i:02d}")
-    limits = Limits(concurrency=2, max_attempts=2, connect_timeout=1, read_timeout=3)
+    limits = Limits(concurrency=2, max_attempts=1, connect_timeout=1, read_timeout=3)
     clients = AwsClients(AwsTarget(endpoint_url=server.url), limits)
     stream = collect_s3(Context(aws=clients.target, limits=limits), clients)
     got = [next(stream), next(stream), next(stream)]

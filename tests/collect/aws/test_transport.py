@@ -46,7 +46,7 @@ def test_clients_use_adaptive_retries_timeouts_and_pool(aws_env: dict[str, str])
     clients = AwsClients(AwsTarget(), limits)
     config = clients.client("s3").meta.config
     assert config.retries["mode"] == "adaptive"
-    assert config.retries["total_max_attempts"] == 5
+    assert config.retries["total_max_attempts"] == 5 + 1  # botocore: retries after the first
     assert (config.connect_timeout, config.read_timeout) == (2.5, 7.0)
     assert config.max_pool_connections >= 40
 
@@ -132,7 +132,7 @@ def test_s3control_reaches_an_endpoint_url_without_the_account_prefix(
 
 
 def test_s3control_keeps_the_account_prefix_on_real_aws(aws_env: dict[str, str]) -> None:
-    clients = AwsClients(AwsTarget(), Limits(max_attempts=1))
+    clients = AwsClients(AwsTarget(), Limits(max_attempts=0))
     client = clients.client("s3control")
     urls: list[str] = []
 
@@ -202,6 +202,7 @@ def _client_error(code: str, status: int, message: str = "msg") -> ClientError:
             "ConnectTimeoutError",
         ),
         (ResponseParserError("Unable to parse"), MalformedResponse, "ResponseParserError"),
+        (ValueError('Invalid timestamp "x"'), MalformedResponse, "ValueError"),
         (NoCredentialsError(), AccessDenied, "NoCredentialsError"),
     ],
 )
@@ -261,6 +262,9 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
     def do_GET(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        if length:
+            self.rfile.read(length)
         self.server.requests += 1
         if self.server.mode == "silent":
             self.server.release.wait(5)
@@ -273,6 +277,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(self.server.body)))
         self.end_headers()
         self.wfile.write(self.server.body)
+
+    do_POST = do_GET
 
     def log_message(self, *_: Any) -> None:
         pass
@@ -303,24 +309,58 @@ def test_http_throttling_is_retried_then_throttled(
 ) -> None:
     scripted.status, scripted.body = 503, _s3_error("SlowDown", "Please reduce your request rate.")
     with pytest.raises(Throttled) as caught:
-        _get_acl(scripted.url, max_attempts=3)
-    assert scripted.requests == 3  # botocore's adaptive retries ran out first
+        _get_acl(scripted.url, max_attempts=1)
+    assert scripted.requests == 1 + 1  # botocore's adaptive retries ran out first
     assert str(caught.value) == "SlowDown on GetBucketAcl: Please reduce your request rate."
     assert (caught.value.service, caught.value.operation) == ("s3", "GetBucketAcl")
 
 
 def test_http_denial_is_access_denied(scripted: Scripted, aws_env: dict[str, str]) -> None:
     scripted.status, scripted.body = 403, _s3_error("AccessDenied", "Access Denied")
-    with pytest.raises(AccessDenied, match="^AccessDenied on GetBucketAcl: Access Denied$"):
+    with pytest.raises(AccessDenied, match=r"^AccessDenied on GetBucketAcl: Access Denied$"):
         _get_acl(scripted.url, max_attempts=3)
     assert scripted.requests == 1  # a denial is not retried
 
 
-def test_http_garbage_is_malformed(scripted: Scripted, aws_env: dict[str, str]) -> None:
-    scripted.status, scripted.body = 200, b"<AccessControlPolicy><Owner>not closed"
+def test_http_unparseable_answers_are_malformed(
+    scripted: Scripted, aws_env: dict[str, str]
+) -> None:
+    clients = AwsClients(AwsTarget(endpoint_url=scripted.url), Limits(max_attempts=0))
+    scripted.body = b"<GetCallerIdentityResponse><Account>not closed"
     with pytest.raises(MalformedResponse) as caught:
+        clients.account_id()
+    assert (caught.value.service, caught.value.operation) == ("sts", "GetCallerIdentity")
+    assert caught.value.code == "ResponseParserError"
+
+    scripted.body = (
+        b"<ListAllMyBucketsResult><Buckets><Bucket><Name>b</Name>"
+        b"<CreationDate>yesterday-ish</CreationDate></Bucket></Buckets></ListAllMyBucketsResult>"
+    )  # botocore raises a bare ValueError for this one
+    with pytest.raises(MalformedResponse) as caught:
+        clients.call(clients.client("s3"), "ListBuckets")
+    assert (caught.value.operation, caught.value.code) == ("ListBuckets", "ValueError")
+
+
+def test_sts_answer_without_an_account_is_malformed(
+    scripted: Scripted, aws_env: dict[str, str]
+) -> None:
+    scripted.body = (
+        b"<GetCallerIdentityResponse><GetCallerIdentityResult><Arn>arn:aws:iam::x</Arn>"
+        b"</GetCallerIdentityResult></GetCallerIdentityResponse>"
+    )
+    clients = AwsClients(AwsTarget(endpoint_url=scripted.url), Limits(max_attempts=0))
+    with pytest.raises(MalformedResponse, match="no account id"):
+        clients.account_id()
+
+
+def test_s3_unparseable_200_is_retried_as_a_500(
+    scripted: Scripted, aws_env: dict[str, str]
+) -> None:
+    scripted.body = b"<AccessControlPolicy><Owner>cut short"
+    with pytest.raises(CollectError) as caught:
         _get_acl(scripted.url, max_attempts=1)
-    assert caught.value.operation == "GetBucketAcl"
+    assert scripted.requests == 2  # botocore took it for a truncated answer and retried
+    assert (type(caught.value), caught.value.code) == (CollectError, "500")
 
 
 def test_http_server_error_keeps_its_status_as_code(
@@ -328,7 +368,7 @@ def test_http_server_error_keeps_its_status_as_code(
 ) -> None:
     scripted.status, scripted.body = 500, b"<html>oops</html>"
     with pytest.raises(CollectError) as caught:
-        _get_acl(scripted.url, max_attempts=1)
+        _get_acl(scripted.url, max_attempts=0)
     assert type(caught.value) is CollectError
     assert caught.value.code == "500"
 
@@ -337,7 +377,7 @@ def test_http_silence_is_an_endpoint_error(scripted: Scripted, aws_env: dict[str
     scripted.mode = "silent"
     started = time.monotonic()
     with pytest.raises(EndpointError) as caught:
-        _get_acl(scripted.url, max_attempts=1, read_timeout=0.3)
+        _get_acl(scripted.url, max_attempts=0, read_timeout=0.3)
     assert caught.value.code == "ReadTimeoutError"
     assert time.monotonic() - started < 5
 
@@ -345,7 +385,7 @@ def test_http_silence_is_an_endpoint_error(scripted: Scripted, aws_env: dict[str
 def test_http_hangup_is_an_endpoint_error(scripted: Scripted, aws_env: dict[str, str]) -> None:
     scripted.mode = "hangup"
     with pytest.raises(EndpointError) as caught:
-        _get_acl(scripted.url, max_attempts=1)
+        _get_acl(scripted.url, max_attempts=0)
     assert caught.value.code == "ConnectionClosedError"
 
 
@@ -354,6 +394,6 @@ def test_refused_connection_is_an_endpoint_error(aws_env: dict[str, str]) -> Non
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     with pytest.raises(EndpointError) as caught:
-        _get_acl(f"http://127.0.0.1:{port}", max_attempts=1)
+        _get_acl(f"http://127.0.0.1:{port}", max_attempts=0)
     assert caught.value.code == "EndpointConnectionError"
     assert "GetBucketAcl" in str(caught.value)

@@ -11,15 +11,19 @@ botocore raises                                           Andon raises
 ClientError 403 / AccessDenied / AllAccessDisabled ...     :class:`AccessDenied`
 ClientError SlowDown / Throttling / 429 / 503 (retried)    :class:`Throttled`
 EndpointConnectionError, ConnectionClosedError, timeouts  :class:`EndpointError`
-an answer that cannot be parsed                           :class:`MalformedResponse`
+an answer that cannot be parsed (ResponseParserError ...)  :class:`MalformedResponse`
 any other ClientError                                     :class:`CollectError`
 ========================================================  =======================
 
 Every mapped error keeps ``service``, ``operation`` and ``code``; its message reads
 ``"<code> on <Operation>: <what the service said>"`` so it can serve as a gap's reason as is.
 
-Retries (adaptive mode, ``Limits.max_attempts``) happen inside botocore, before the mapping: a
-:class:`Throttled` or :class:`EndpointError` means the retries ran out.
+Retries (adaptive mode) happen inside botocore, before the mapping: a :class:`Throttled` or
+:class:`EndpointError` means the retries ran out. ``Limits.max_attempts`` is passed as botocore's
+``retries.max_attempts``, which counts the retries *after* the first request (so a call is sent
+at most ``max_attempts + 1`` times; 0 disables retries). Note that botocore turns an S3 ``200``
+whose body is not XML into a retried ``500``, so a mangled S3 answer ends as a
+:class:`CollectError` with code ``"500"``, not as :class:`MalformedResponse`.
 
 Nothing here is module-level state: build one ``AwsClients`` per scan (or per account) and pass it.
 """
@@ -121,6 +125,10 @@ def map_error(exc: Exception, *, service: str, operation: str) -> CollectError:
         return MalformedResponse(text, service=service, operation=operation, code=code)
     if isinstance(exc, NoCredentialsError | PartialCredentialsError):
         return AccessDenied(text, service=service, operation=operation, code=code)
+    if isinstance(exc, BotoCoreError):
+        return CollectError(text, service=service, operation=operation, code=code)
+    if isinstance(exc, ValueError):  # botocore's parsers raise it on e.g. a garbage timestamp
+        return MalformedResponse(text, service=service, operation=operation, code=code)
     return CollectError(text, service=service, operation=operation, code=code)
 
 
@@ -271,7 +279,7 @@ class AwsClients:
         method = getattr(client, xform_name(operation))
         try:
             answer = method(**kwargs)
-        except (BotoCoreError, ClientError, ResponseParserError) as exc:
+        except (BotoCoreError, ClientError, ResponseParserError, ValueError) as exc:
             raise map_error(exc, service=service, operation=operation) from exc
         if not isinstance(answer, dict):
             raise MalformedResponse(
