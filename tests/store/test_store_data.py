@@ -5,7 +5,9 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -67,7 +69,7 @@ def test_streamed_data_survives_a_crash_and_stays_running(db_url: str) -> None:
         os._exit(9)  # no finish, no close, no cleanup
         """
     )
-    here = str(__import__("pathlib").Path(__file__).parent)
+    here = str(Path(__file__).parent)
     done = subprocess.run(
         [sys.executable, "-c", script, db_url, here],
         capture_output=True,
@@ -184,7 +186,7 @@ def test_hostile_strings_round_trip(
         remediation=remediation,
         exemption=exemption,
     )
-    scope = f"{scope}-{store.scans(limit=1)[0].id if store.scans(limit=1) else ''}"
+    scope = f"{scope}-{uuid.uuid4()}"  # examples share the database, not the scope
     scan_id = store.start_scan(scope, meta)
     store.add_resource(scan_id, resource, exposure)
     store.add_findings(scan_id, [found])

@@ -184,8 +184,9 @@ def translated(action: str, where: str) -> Iterator[None]:
     except exc.OperationalError as e:
         raise StoreError(f"{action}: database at {where} failed: {reason(e)}") from e
     except exc.SQLAlchemyError as e:
-        if isinstance(getattr(e, "orig", None), NotJSON):
-            raise StoreError(f"{action}: {e.orig}") from e
+        orig = getattr(e, "orig", None)
+        if isinstance(orig, NotJSON):
+            raise StoreError(f"{action}: {orig}") from e
         raise StoreError(f"{action}: {reason(e)}") from e
     except UnicodeError as e:
         raise StoreError(f"{action}: text the database cannot encode: {e}") from e

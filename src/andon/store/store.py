@@ -299,7 +299,7 @@ class Store:
             key = {"scope": scan.scope, "finding_id": c.finding_id}
             values: dict[str, Any] = {"status": c.after.status.value}
             if c.kind is TransitionKind.RESOLVED:
-                pass
+                values["resolved_in"] = scan.id
             else:
                 values.update(
                     rule=c.after.rule_id,

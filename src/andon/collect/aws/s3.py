@@ -198,13 +198,8 @@ class _Scan:
                 for bucket in page.get("Buckets") or []:
                     hint = bucket.get("BucketRegion")
                     entries.append(_Entry(str(bucket["Name"]), str(hint) if hint else None))
-            except (KeyError, TypeError, AttributeError) as exc:
-                raise MalformedResponse(
-                    f"MalformedResponse on ListBuckets: {type(exc).__name__}: {exc}",
-                    service="s3",
-                    operation="ListBuckets",
-                    code="MalformedResponse",
-                ) from exc
+            except _PARSE_ERRORS as exc:
+                raise _malformed("s3", "ListBuckets", exc) from exc
         return entries
 
     def bucket(self, entry: _Entry) -> Resource | None:
@@ -304,13 +299,8 @@ class _Scan:
             raise
         except CollectError as exc:
             return exc
-        except (KeyError, TypeError, AttributeError) as exc:
-            return MalformedResponse(
-                f"MalformedResponse on ListAccessPoints: {type(exc).__name__}: {exc}",
-                service="s3control",
-                operation="ListAccessPoints",
-                code="MalformedResponse",
-            )
+        except _PARSE_ERRORS as exc:
+            return _malformed("s3control", "ListAccessPoints", exc)
         return by_bucket
 
     def _access_points(
@@ -331,33 +321,17 @@ class _Scan:
         ap_name = str(summary.get("Name", ""))
         raw: dict[str, Any] = {"ListAccessPoints": summary}
         raw_aps[ap_name] = raw
-        detail = reads.read(
-            "s3control",
-            "GetAccessPoint",
-            _identity,
-            region=region,
-            raw=raw,
-            AccountId=self.account,
-            Name=ap_name,
-        )
-        policy = reads.read(
-            "s3control",
-            "GetAccessPointPolicy",
-            _policy,
-            absent=None,
-            region=region,
-            raw=raw,
-            AccountId=self.account,
-            Name=ap_name,
-        )
-        source = summary if isinstance(detail, Unknown) else {**summary, **detail}
-        bpa: Bpa | Unknown | None
-        if isinstance(detail, Unknown):
-            bpa = detail
-        elif detail.get("PublicAccessBlockConfiguration") is not None:
-            bpa = Bpa.from_dict(detail["PublicAccessBlockConfiguration"])
-        else:
-            bpa = None
+        ident: dict[str, Any] = {
+            "region": region,
+            "raw": raw,
+            "AccountId": self.account,
+            "Name": ap_name,
+        }
+        detail = reads.read("s3control", "GetAccessPoint", _access_point_detail, **ident)
+        policy = reads.read("s3control", "GetAccessPointPolicy", _policy, absent=None, **ident)
+        # the listing already holds the network origin: only the BPA is lost if GetAccessPoint is
+        source, bpa = (summary, detail) if isinstance(detail, Unknown) else detail
+        source = {**summary, **source}
         arn = str(source.get("AccessPointArn") or "")
         arn_parts = arn.split(":")
         return AccessPointState(
@@ -443,14 +417,8 @@ class _Reads:
         target[key] = _jsonable(strip_metadata(answer))
         try:
             return parse(answer)
-        except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
-            error = MalformedResponse(
-                f"MalformedResponse on {operation}: {type(exc).__name__}: {exc}",
-                service=service,
-                operation=operation,
-                code="MalformedResponse",
-            )
-            return self.fail(error, region)
+        except _PARSE_ERRORS as exc:
+            return self.fail(_malformed(service, operation, exc), region)
 
     def fail(self, exc: CollectError, region: str | None = None) -> Unknown:
         reason = str(exc)
@@ -523,7 +491,12 @@ def _stream(scan: _Scan, entries: Iterable[_Entry]) -> Iterator[Resource]:
                     ready.append(resource)
             if failure is not None:
                 scan.abort.set()
-                ready.extend(_completed(pending))
+                ready.extend(
+                    r
+                    for f in pending
+                    if f.done() and not f.cancelled() and not f.exception()
+                    if (r := f.result()) is not None
+                )
                 yield from ready
                 done_count += len(ready)
                 if isinstance(failure, EndpointError):
@@ -542,16 +515,6 @@ def _stream(scan: _Scan, entries: Iterable[_Entry]) -> Iterator[Resource]:
     finally:
         scan.abort.set()
         pool.shutdown(wait=False, cancel_futures=True)
-
-
-def _completed(futures: Iterable[Future[Resource | None]]) -> list[Resource]:
-    out = []
-    for future in futures:
-        if future.done() and not future.cancelled() and future.exception() is None:
-            resource = future.result()
-            if resource is not None:
-                out.append(resource)
-    return out
 
 
 # -- parsing API answers -------------------------------------------------------------------
@@ -616,13 +579,28 @@ def _present(answer: dict[str, Any]) -> bool:
     return True
 
 
-def _identity(answer: dict[str, Any]) -> dict[str, Any]:
-    return answer
+def _access_point_detail(answer: dict[str, Any]) -> tuple[dict[str, Any], Bpa | None]:
+    """GetAccessPoint: the document itself and its BPA (absent → None)."""
+    config = answer.get("PublicAccessBlockConfiguration")
+    return answer, (None if config is None else _bpa(answer))
 
 
 def _listing(answer: dict[str, Any]) -> tuple[list[str], bool]:
     keys = [str(o["Key"]) for o in answer.get("Contents") or []]
     return keys, bool(answer.get("IsTruncated"))
+
+
+_PARSE_ERRORS = (KeyError, TypeError, ValueError, AttributeError, IndexError)
+
+
+def _malformed(service: str, operation: str, exc: Exception) -> MalformedResponse:
+    """An answer that parsed but does not have the expected shape."""
+    return MalformedResponse(
+        f"MalformedResponse on {operation}: {type(exc).__name__}: {exc}",
+        service=service,
+        operation=operation,
+        code="MalformedResponse",
+    )
 
 
 def _dump(value: Bpa | Unknown | None) -> dict[str, Any] | None:

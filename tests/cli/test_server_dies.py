@@ -1,0 +1,55 @@
+"""The emulator killed mid-scan: a clear error, and what was collected is kept as incomplete."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import boto3
+from botocore.config import Config
+
+from andon.core.context import AwsTarget, Context, Limits
+from andon.core.model import Exposure, Resource
+from andon.rules import default_registry
+from andon.scan import scan_aws
+from andon.store import Store
+from andon.store.records import ScanStatus
+from tests.conftest import MotoProcess
+
+
+def test_killed_endpoint_keeps_collected_resources_as_incomplete_scan(
+    moto_process: Callable[[], MotoProcess], aws_env: dict[str, str], tmp_path: Path
+) -> None:
+    server = moto_process()
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=server.url,
+        region_name="us-east-1",
+        config=Config(s3={"addressing_style": "path"}),
+    )
+    for i in range(40):
+        s3.create_bucket(Bucket=f"bucket-{i:03d}")
+    seen: list[str] = []
+
+    def kill_after_five(resource: Resource, exposure: Exposure) -> None:
+        seen.append(resource.uid)
+        if len(seen) == 5:
+            server.kill()
+
+    ctx = Context(
+        aws=AwsTarget(endpoint_url=server.url),
+        limits=Limits(concurrency=2, max_attempts=2, connect_timeout=1, read_timeout=5),
+    )
+    with Store(f"sqlite:///{tmp_path / 'andon.db'}") as store:
+        outcome = scan_aws(ctx, rules=default_registry(), store=store, on_resource=kill_after_five)
+        assert outcome.status is ScanStatus.INCOMPLETE
+        # The account-level BPA is off (an open finding), so exposure wins over "incomplete".
+        assert {f.rule_id for f in outcome.open_findings} == {"s3.account.bpa_off"}
+        assert outcome.exit_code() == 1
+        assert outcome.error  # a clear error, not a hang or a traceback
+        assert "127.0.0.1" in outcome.error or "connect" in outcome.error.lower()
+        assert len(seen) >= 5
+        record = store.scan(outcome.scan_id or "")
+        assert record.status is ScanStatus.INCOMPLETE
+        assert record.resource_count == len(seen)
+        assert {r.uid for r in store.resources(record.id)} == set(seen)
