@@ -7,6 +7,7 @@ from pathlib import Path
 
 import boto3
 from botocore.config import Config
+from tests.conftest import MotoProcess
 
 from andon.core.context import AwsTarget, Context, Limits
 from andon.core.model import Exposure, Resource
@@ -14,7 +15,6 @@ from andon.rules import default_registry
 from andon.scan import scan_aws
 from andon.store import Store
 from andon.store.records import ScanStatus
-from tests.conftest import MotoProcess
 
 
 def test_killed_endpoint_keeps_collected_resources_as_incomplete_scan(
@@ -52,4 +52,4 @@ def test_killed_endpoint_keeps_collected_resources_as_incomplete_scan(
         record = store.scan(outcome.scan_id or "")
         assert record.status is ScanStatus.INCOMPLETE
         assert record.resource_count == len(seen)
-        assert {r.uid for r in store.resources(record.id)} == set(seen)
+        assert {r.resource.uid for r in store.resources(record.id)} == set(seen)
