@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+import time
 from pathlib import Path
 
 import boto3
@@ -27,6 +28,14 @@ def test_killed_endpoint_keeps_collected_resources_as_incomplete_scan(
         region_name="us-east-1",
         config=Config(s3={"addressing_style": "path"}),
     )
+    # moto's server answers its first S3 requests with an empty body now and then while
+    # it loads the S3 backend: wait until it lists buckets properly before seeding.
+    for _ in range(50):
+        try:
+            s3.list_buckets()
+            break
+        except Exception:
+            time.sleep(0.1)
     for i in range(40):
         s3.create_bucket(Bucket=f"bucket-{i:03d}")
     seen: list[str] = []

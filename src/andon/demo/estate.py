@@ -72,6 +72,7 @@ from andon.demo.server import (
     loopback_url,
     make_client,
     moto_api,
+    new_session,
 )
 
 SCANNER_USER = "andon-scanner"
@@ -115,8 +116,10 @@ def seed_estate(
     if workers < 1:
         raise ConfigError("workers must be at least 1")
 
+    session = new_session(credentials)  # one session: API models are loaded once
+
     def client(service: str, where: str = region) -> Any:
-        return make_client(service, endpoint_url, where, credentials)
+        return make_client(service, endpoint_url, where, session=session)
 
     try:
         from botocore.exceptions import ClientError

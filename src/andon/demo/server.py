@@ -108,25 +108,35 @@ def _check_bindable(host: str, port: int) -> None:
         raise ConfigError(f"cannot listen on {_url(host, port)}: {e.strerror or e}") from e
 
 
+def new_session(credentials: Credentials = DUMMY_CREDENTIALS) -> Any:
+    """A boto3 session of its own (never boto3's default one) holding ``credentials``.
+
+    Clients made from one session share its cache of API models: reuse it for many clients.
+    """
+    try:
+        import boto3.session
+    except ImportError as e:  # pragma: no cover - boto3 is part of the demo extra
+        raise ConfigError(INSTALL_HINT) from e
+    return boto3.session.Session(
+        aws_access_key_id=credentials.access_key_id,
+        aws_secret_access_key=credentials.secret_access_key,
+    )
+
+
 def make_client(
     service: str,
     endpoint_url: str,
     region: str = DEFAULT_REGION,
     credentials: Credentials = DUMMY_CREDENTIALS,
+    *,
+    session: Any = None,
 ) -> Any:
-    """A boto3 client for ``service`` on the emulator, from its own session (never boto3's
-    default one), with short timeouts and the s3control host fix."""
+    """A boto3 client for ``service`` on the emulator, with short timeouts and the s3control
+    host fix. ``session`` (from :func:`new_session`) overrides ``credentials``."""
     loopback_url(endpoint_url)
-    try:
-        import boto3.session
-        from botocore.config import Config
-    except ImportError as e:  # pragma: no cover - boto3 is part of the demo extra
-        raise ConfigError(INSTALL_HINT) from e
-    session = boto3.session.Session(
-        aws_access_key_id=credentials.access_key_id,
-        aws_secret_access_key=credentials.secret_access_key,
-        region_name=region,
-    )
+    from botocore.config import Config
+
+    session = session if session is not None else new_session(credentials)
     config = Config(
         retries={"max_attempts": 3, "mode": "standard"},
         connect_timeout=5,
@@ -135,7 +145,7 @@ def make_client(
         proxies={},  # loopback: never through a proxy from the environment
         s3={"addressing_style": "path"},
     )
-    client = session.client(service, endpoint_url=endpoint_url, config=config)
+    client = session.client(service, region_name=region, endpoint_url=endpoint_url, config=config)
     if service == "s3control":
         netloc = urlsplit(endpoint_url).netloc
         client.meta.events.register("before-sign.s3-control", _strip_account_prefix(netloc))

@@ -389,8 +389,9 @@ def test_results_stream_with_bounded_work_in_flight(moto_url: str, aws_env: dict
     assert clients.call_counts == {}  # nothing runs before the first resource is asked for
     assert next(stream).kind == "account.settings"
     assert next(stream).kind == "storage.bucket"
+    time.sleep(1.0)  # ample time for an unbounded pool to collect every bucket meanwhile
     started = clients.call_counts[("s3", "GetBucketLocation")]
-    assert started <= 2  # the bucket just yielded, and at most one more in flight
+    assert started <= 2  # the bucket just yielded, and one more in flight or waiting
     rest = list(stream)
     assert len(rest) == 5
     assert clients.call_counts[("s3", "GetBucketLocation")] == 6

@@ -32,6 +32,7 @@ from andon.core import (
     AccessDenied,
     AwsTarget,
     CollectError,
+    ConfigError,
     EndpointError,
     Limits,
     MalformedResponse,
@@ -99,6 +100,11 @@ def test_profile_gives_credentials_and_home_region(
     assert clients.home_region == "eu-central-1"
     assert clients.client("s3").meta.region_name == "eu-central-1"
     assert clients.session.get_credentials().access_key == "AKIAPROFILE"
+
+
+def test_unknown_profile_is_a_config_error(aws_env: dict[str, str]) -> None:
+    with pytest.raises(ConfigError, match="no-such-profile"):
+        AwsClients(AwsTarget(profile="no-such-profile"), Limits())
 
 
 def test_account_id_comes_from_sts_once(moto_url: str, aws_env: dict[str, str]) -> None:

@@ -55,6 +55,7 @@ from andon.core.context import AwsTarget, Limits
 from andon.core.errors import (
     AccessDenied,
     CollectError,
+    ConfigError,
     EndpointError,
     MalformedResponse,
     Throttled,
@@ -161,12 +162,15 @@ class AwsClients:
     def __init__(self, target: AwsTarget, limits: Limits) -> None:
         self.target = target
         self.limits = limits
-        self._session = boto3.Session(
-            profile_name=target.profile,
-            aws_access_key_id=target.access_key_id,
-            aws_secret_access_key=target.secret_access_key,
-            aws_session_token=target.session_token,
-        )
+        try:
+            self._session = boto3.Session(
+                profile_name=target.profile,
+                aws_access_key_id=target.access_key_id,
+                aws_secret_access_key=target.secret_access_key,
+                aws_session_token=target.session_token,
+            )
+        except BotoCoreError as exc:  # e.g. ProfileNotFound, a broken config file
+            raise ConfigError(f"cannot set up the AWS session: {exc}") from exc
         self.home_region: str = self._session.region_name or DEFAULT_REGION
         options: dict[str, Any] = {
             "retries": {"mode": "adaptive", "max_attempts": limits.max_attempts},
