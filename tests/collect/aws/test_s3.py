@@ -397,6 +397,23 @@ def test_results_stream_with_bounded_work_in_flight(moto_url: str, aws_env: dict
     assert clients.call_counts[("s3", "GetBucketLocation")] == 6
 
 
+def test_a_bucket_deleted_mid_scan_is_left_out(moto_url: str, aws_env: dict[str, str]) -> None:
+    s3 = s3_client(moto_url)
+    for i in range(4):
+        make_bucket(moto_url, f"andon-going-{i}")
+    clients = AwsClients(AwsTarget(endpoint_url=moto_url), Limits(concurrency=1))
+    stream = collect_s3(Context(aws=clients.target, limits=clients.limits), clients)
+    first = [next(stream), next(stream)]  # the account, then one bucket; one more in flight
+    listed = [b["Name"] for b in s3.list_buckets()["Buckets"]]
+    last = listed[-1]
+    assert last not in {r.name for r in first}
+    s3.delete_bucket(Bucket=last)  # not started yet: concurrency 1 keeps it waiting
+    rest = list(stream)
+    names = {r.name for r in first[1:] + rest}
+    assert names == set(listed) - {last}
+    assert all(r.gaps == () for r in rest)
+
+
 def test_region_names_from_location_constraint() -> None:
     assert region_from_location(None) == "us-east-1"
     assert region_from_location("") == "us-east-1"

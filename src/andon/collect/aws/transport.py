@@ -12,7 +12,9 @@ ClientError 403 / AccessDenied / AllAccessDisabled ...     :class:`AccessDenied`
 ClientError SlowDown / Throttling / 429 / 503 (retried)    :class:`Throttled`
 EndpointConnectionError, ConnectionClosedError, timeouts  :class:`EndpointError`
 an answer that cannot be parsed (ResponseParserError ...)  :class:`MalformedResponse`
+no credentials at all                                     :class:`AccessDenied`
 any other ClientError                                     :class:`CollectError`
+an unknown profile or unreadable AWS config (at init)     :class:`ConfigError`
 ========================================================  =======================
 
 Every mapped error keeps ``service``, ``operation`` and ``code``; its message reads
