@@ -481,21 +481,57 @@ class Run:
     detail: dict[str, Any]
 
 
-def run_child(cmd: list[str], out: Path, err: Path, emulator: Emulator) -> tuple[int, Any, float, int]:
-    """Run ``cmd``; ``(exit code, its own rusage, wall seconds, server requests)``."""
+# A tiny launcher between this process and each measured child. On Linux a child's ru_maxrss
+# starts from the RSS of the process that forked it (the high-water mark of the forked address
+# space is carried into the child's rusage at exec), so forking from this process, which holds
+# moto and the whole estate, would report this process's size for every child. The launcher
+# is a bare interpreter of ~10 MB; it times its child and reports the child's own rusage.
+LAUNCHER = """
+import json, os, subprocess, sys, time
+report, cmd = sys.argv[1], sys.argv[2:]
+start = time.perf_counter()
+child = subprocess.Popen(cmd)
+_, status, usage = os.wait4(child.pid, 0)
+wall = time.perf_counter() - start
+with open(report, "w") as f:
+    json.dump({"exit": os.waitstatus_to_exitcode(status), "wall": wall,
+               "cpu": usage.ru_utime + usage.ru_stime, "maxrss_kb": usage.ru_maxrss}, f)
+"""
+
+
+@dataclass(frozen=True)
+class ChildResult:
+    exit: int
+    wall: float  # perf_counter around the child, interpreter start-up included
+    cpu: float  # user + system CPU seconds of the child alone
+    rss_mb: float  # the child's own peak RSS
+    requests: int  # HTTP requests moto received while it ran
+
+
+def run_child(cmd: list[str], out: Path, err: Path, emulator: Emulator) -> ChildResult:
+    """Run ``cmd`` (through :data:`LAUNCHER`) with stdout to ``out`` and stderr to ``err``."""
+    report = out.with_suffix(out.suffix + ".rusage")
     before = emulator.counter.requests
     with out.open("wb") as stdout, err.open("wb") as stderr:
-        start = time.perf_counter()
-        child = subprocess.Popen(cmd, stdout=stdout, stderr=stderr, env=os.environ.copy())
-        _, status, usage = os.wait4(child.pid, 0)  # this child's rusage, not a max over children
-        wall = time.perf_counter() - start
-    child.returncode = os.waitstatus_to_exitcode(status)
-    return child.returncode, usage, wall, emulator.counter.requests - before
+        subprocess.run(
+            [sys.executable, "-c", LAUNCHER, str(report), *cmd],
+            stdout=stdout,
+            stderr=stderr,
+            env=os.environ.copy(),
+            check=True,
+        )
+    requests = emulator.counter.requests - before
+    usage = json.loads(report.read_text())
+    return ChildResult(
+        int(usage["exit"]),
+        float(usage["wall"]),
+        float(usage["cpu"]),
+        int(usage["maxrss_kb"]) / 1024,
+        requests,
+    )
 
 
-def run_floor(
-    index: int, url: str, args: argparse.Namespace, tmp: Path, emulator: Emulator
-) -> Run:
+def run_floor(index: int, url: str, args: argparse.Namespace, tmp: Path, emulator: Emulator) -> Run:
     out, err = tmp / f"floor-{index}.out", tmp / f"floor-{index}.err"
     cmd = [
         sys.executable,
@@ -507,25 +543,23 @@ def run_floor(
         "--sample",
         str(args.sample),
     ]
-    code, usage, wall, requests = run_child(cmd, out, err, emulator)
-    if code != 0:
-        sys.exit(f"the floor failed (exit {code}):\n{err.read_text()[-3000:]}")
+    child = run_child(cmd, out, err, emulator)
+    if child.exit != 0:
+        sys.exit(f"the floor failed (exit {child.exit}):\n{err.read_text()[-3000:]}")
     report = json.loads(out.read_text())
     return Run(
         "floor",
         index,
-        wall,
+        child.wall,
         float(report["seconds"]),
-        usage.ru_utime + usage.ru_stime,
-        usage.ru_maxrss / 1024,
-        requests,
+        child.cpu,
+        child.rss_mb,
+        child.requests,
         report,
     )
 
 
-def run_andon(
-    index: int, url: str, args: argparse.Namespace, tmp: Path, emulator: Emulator
-) -> Run:
+def run_andon(index: int, url: str, args: argparse.Namespace, tmp: Path, emulator: Emulator) -> Run:
     out, err = tmp / f"andon-{index}.json", tmp / f"andon-{index}.err"
     andon = Path(sys.executable).parent / "andon"
     cmd = [
@@ -544,9 +578,9 @@ def run_andon(
         "--object-acl-sample",
         str(args.sample),
     ]
-    code, usage, wall, requests = run_child(cmd, tmp / f"andon-{index}.stdout", err, emulator)
-    if code not in (0, 1, 2):
-        sys.exit(f"andon scan failed (exit {code}):\n{err.read_text()[-3000:]}")
+    child = run_child(cmd, tmp / f"andon-{index}.stdout", err, emulator)
+    if child.exit not in (0, 1, 2):
+        sys.exit(f"andon scan failed (exit {child.exit}):\n{err.read_text()[-3000:]}")
     report = json.loads(out.read_text())
     scan = report.get("scan") or {}
     inner = None
@@ -554,23 +588,14 @@ def run_andon(
         started = datetime.fromisoformat(scan["started_at"])
         inner = (datetime.fromisoformat(scan["finished_at"]) - started).total_seconds()
     detail = {
-        "exit": code,
+        "exit": child.exit,
         "status": scan.get("status"),
         "resources": scan.get("resources"),
         "levels": scan.get("levels"),
         "gaps": len(report.get("gaps") or []),
         "findings": len(report.get("findings") or []),
     }
-    return Run(
-        "andon",
-        index,
-        wall,
-        inner,
-        usage.ru_utime + usage.ru_stime,
-        usage.ru_maxrss / 1024,
-        requests,
-        detail,
-    )
+    return Run("andon", index, child.wall, inner, child.cpu, child.rss_mb, child.requests, detail)
 
 
 def summarize(runs: Iterable[Run], buckets: int) -> tuple[float, float, float | None]:
@@ -597,7 +622,9 @@ def bench(args: argparse.Namespace) -> int:
         print(f"moto {_moto_version()} server at {url} (threads of this process)")
         estate = seed(url, n, workers=c)
         variety = ", ".join(f"{k} {v}" for k, v in sorted(estate.counts.items()))
-        print(f"seeded {n} buckets in {estate.seconds:.1f} s ({n / estate.seconds:.0f}/s): {variety}")
+        print(
+            f"seeded {n} buckets in {estate.seconds:.1f} s ({n / estate.seconds:.0f}/s): {variety}"
+        )
 
         with tempfile.TemporaryDirectory(prefix="andon-bench-") as tmpdir:
             tmp = Path(tmpdir)
@@ -667,9 +694,7 @@ def bench(args: argparse.Namespace) -> int:
                     f"({n / f_inner:.1f} vs {n / a_inner:.1f} buckets/s)"
                 )
             print(f"Andon peak RSS: {rss:.1f} MB (floor: {max(r.rss_mb for r in floors):.1f} MB)")
-            print(
-                f"HTTP requests per run: floor {floors[0].requests}, andon {andons[0].requests}"
-            )
+            print(f"HTTP requests per run: floor {floors[0].requests}, andon {andons[0].requests}")
     finally:
         emulator.stop()
     if not calls_ok:

@@ -64,6 +64,29 @@ def free_port() -> int:
         return port
 
 
+def warm_up(url: str, deadline: float) -> None:
+    """Wait until moto answers S3 and STS properly: a fresh server may answer its very first
+    S3 requests with an empty body while it loads the S3 backend."""
+    import boto3
+    from botocore.config import Config
+
+    session = boto3.Session(
+        aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1"
+    )
+    config = Config(retries={"max_attempts": 0}, s3={"addressing_style": "path"})
+    s3 = session.client("s3", endpoint_url=url, config=config)
+    sts = session.client("sts", endpoint_url=url, config=config)
+    while True:
+        try:
+            if isinstance(s3.list_buckets().get("Buckets"), list):
+                sts.get_caller_identity()
+                return
+        except Exception:
+            if time.monotonic() > deadline:
+                raise
+        time.sleep(0.1)
+
+
 @pytest.fixture(scope="session")
 def moto_endpoint() -> Iterator[str]:
     """Start one moto server on a free loopback port for the session; yield its URL."""
@@ -73,8 +96,10 @@ def moto_endpoint() -> Iterator[str]:
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
+    url = f"http://{host}:{port}"
     try:
-        yield f"http://{host}:{port}"
+        warm_up(url, time.monotonic() + 30)
+        yield url
     finally:
         server.stop()
 
@@ -119,12 +144,17 @@ class MotoProcess:
                 raise RuntimeError(f"moto server exited with {self._proc.returncode}")
             try:
                 moto_api(self.url, "reset")
-                return
+                break
             except OSError:
                 if time.monotonic() > deadline:
                     self.kill()
                     raise RuntimeError("moto server did not start in 30 s") from None
                 time.sleep(0.1)
+        try:
+            warm_up(self.url, deadline)
+        except Exception:
+            self.kill()
+            raise
 
     @property
     def alive(self) -> bool:

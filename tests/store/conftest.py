@@ -33,7 +33,8 @@ def pg_url() -> str:
         with engine.connect() as conn:
             conn.execute(sa.text("SELECT 1"))
     except sa.exc.SQLAlchemyError as e:
-        reason = f"PostgreSQL at {url.render_as_string()} unreachable: {str(e.orig or e)[:200]}"
+        detail = " ".join(str(getattr(e, "orig", None) or e).split())[:200]
+        reason = f"PostgreSQL at {url.render_as_string()} unreachable: {detail}"
         if REQUIRE_PG:
             pytest.fail(f"{reason} (ANDON_REQUIRE_PG=1)")
         pytest.skip(f"{reason} (set ANDON_TEST_PG_URL, or ANDON_REQUIRE_PG=1 to fail)")

@@ -14,7 +14,7 @@ class Limits:
     """Bounds on how much a scan does at once and in total."""
 
     concurrency: int = 16  # parallel API calls per account (buckets collected at once)
-    max_attempts: int = 8  # botocore adaptive retry attempts before a call becomes a gap
+    max_attempts: int = 8  # botocore adaptive retries after the first try; then the call is a gap
     connect_timeout: float = 5.0
     read_timeout: float = 30.0
     object_acl_sample: int = 20  # objects per bucket whose ACL is read when ACLs are enabled

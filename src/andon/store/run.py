@@ -40,7 +40,7 @@ class ScanRun:
     def finished(self) -> bool:
         return self.transitions is not None
 
-    def add_resource(self, resource: Resource, exposure: Exposure | None) -> None:
+    def add_resource(self, resource: Resource, exposure: Exposure | None = None) -> None:
         self._store.add_resource(self.id, resource, exposure)
 
     def add_resources(self, items: Iterable[tuple[Resource, Exposure | None]]) -> int:

@@ -176,7 +176,9 @@ class Store:
         """Start a scan as a context manager that always ends it (see :mod:`andon.store.run`)."""
         return record(self, scope, meta)
 
-    def add_resource(self, scan_id: str, resource: Resource, exposure: Exposure | None) -> None:
+    def add_resource(
+        self, scan_id: str, resource: Resource, exposure: Exposure | None = None
+    ) -> None:
         """Record one resource of a running scan; durable when the call returns."""
         self.add_resources(scan_id, [(resource, exposure)])
 
