@@ -28,8 +28,8 @@ from .builders import (
     OTHER,
     OWNER,
     PUBLIC_READ_POLICY,
-    REGION,
     RA,
+    REGION,
     WA,
     L,
     R,
@@ -555,7 +555,9 @@ CASES: list[Case] = [
         IAM_EVAL,
         _pol(stmt(sid="PublicRead"), deny(sid="DenyAll", action="s3:*")),
         _PRIVATE,
-        reasons=("statement `PublicRead` is taken back from the public by Deny statement `DenyAll`",),
+        reasons=(
+            "statement `PublicRead` is taken back from the public by Deny statement `DenyAll`",
+        ),
     ),
     Case(
         "deny-unless-fixed-sourcevpce-takes-back",
@@ -781,7 +783,9 @@ CASES: list[Case] = [
     Case(
         "acl-other-account-not-public",
         S3_ACL_PUBLIC,
-        bucket(acl=(grant("FULL_CONTROL", "79a59df900b949e55d96a1e698fbacedfd6e", "CanonicalUser"),)),
+        bucket(
+            acl=(grant("FULL_CONTROL", "79a59df900b949e55d96a1e698fbacedfd6e", "CanonicalUser"),)
+        ),
         _PRIVATE,
     ),
     Case(
@@ -1172,6 +1176,86 @@ CASES: list[Case] = [
         ),
         _PRIVATE,
         note="Engine fix: unlisted access points ignored account/bucket RestrictPublicBuckets.",
+    ),
+    Case(
+        "access-point-without-arn-gets-derived-arn",
+        AP_DELEGATION + " (access point ARN: arn:aws:s3:<region>:<account>:accesspoint/<name>)",
+        bucket(
+            policy=DELEGATING_POLICY,
+            access_points=(access_point(arn="", policy=policy(stmt(resource=AP_OBJECTS))),),
+        ),
+        _PUBLIC,
+        _READ,
+    ),
+    Case(
+        "access-point-public-but-bucket-policy-unreadable",
+        AP_BOTH + "; " + ANDON_UNKNOWN + "the bucket side cannot be read",
+        bucket(
+            policy=Unknown("AccessDenied"),
+            access_points=(access_point(policy=policy(stmt(resource=AP_OBJECTS))),),
+        ),
+        _UNKNOWN,
+        unknown=ALL,
+    ),
+    Case(
+        "access-point-policy-deny-takes-back",
+        AP_BOTH + "; " + IAM_EVAL,
+        bucket(
+            policy=DELEGATING_POLICY,
+            access_points=(
+                access_point(
+                    policy=policy(
+                        stmt(resource=AP_OBJECTS),
+                        deny(action="s3:*", resource=[AP_ARN, AP_OBJECTS]),
+                    )
+                ),
+            ),
+        ),
+        _PRIVATE,
+    ),
+    Case(
+        "bucket-policy-deny-blocks-access-point-path",
+        AP_BOTH + "; " + IAM_EVAL + " (the bucket policy must also permit the request)",
+        bucket(
+            policy=policy(
+                stmt(
+                    principal={"AWS": "*"},
+                    action="*",
+                    resource=[BUCKET_ARN, OBJECTS],
+                    condition={"StringEquals": {"s3:DataAccessPointAccount": OWNER}},
+                ),
+                deny(sid="NoReads", action="s3:GetObject*"),
+            ),
+            access_points=(access_point(policy=policy(stmt(resource=AP_OBJECTS))),),
+        ),
+        _PRIVATE,
+    ),
+    Case(
+        "bucket-policy-deny-unless-own-access-points",
+        AP_DELEGATION
+        + "; "
+        + IAM_ABSENT
+        + " (direct requests lack s3:DataAccessPointAccount, so the Deny applies)",
+        bucket(
+            policy=policy(
+                stmt(),
+                deny(condition={"StringNotEquals": {"s3:DataAccessPointAccount": OWNER}}),
+            ),
+            access_points=(access_point(policy=policy(stmt(resource=AP_OBJECTS))),),
+        ),
+        _PUBLIC,
+        _READ,
+        reasons=("access point 'reports'",),
+        note="Direct reads are denied; reads through the Internet access point are not.",
+    ),
+    Case(
+        "website-endpoint-noted",
+        "Amazon S3 User Guide, 'Setting permissions for website access' "
+        "(doc_source/WebsiteAccessPermissionsReqd.md) → public read through a bucket policy",
+        bucket(policy=PUBLIC_READ_POLICY, website=True),
+        _PUBLIC,
+        _READ,
+        reasons=("static website hosting is on",),
     ),
     # --- Prowler's documented mistakes, as regressions -------------------------------------
     Case(

@@ -22,7 +22,14 @@ from .builders import RA, WA, L, R, W, kinds
         (Grant("Group", AUTHENTICATED_USERS, "READ"), True),
         (Grant("Group", ALL_USERS + "/", "READ"), True),
         (Grant("Group", LOG_DELIVERY, "WRITE"), False),
-        (Grant("CanonicalUser", "79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd4", "READ"), False),
+        (
+            Grant(
+                "CanonicalUser",
+                "79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd4",
+                "READ",
+            ),
+            False,
+        ),
         (Grant("AmazonCustomerByEmail", "someone@example.com", "FULL_CONTROL"), False),
         (Grant("CanonicalUser", ALL_USERS, "READ"), False),  # a URI only means a group as a Group
     ],
@@ -65,7 +72,9 @@ def test_reasons_name_group_permission_and_where() -> None:
 
 
 def test_object_write_grant_is_reported_as_nothing() -> None:
-    access, reasons = public_acl_access([Grant("Group", ALL_USERS, "WRITE")], on_object=True, where="o")
+    access, reasons = public_acl_access(
+        [Grant("Group", ALL_USERS, "WRITE")], on_object=True, where="o"
+    )
     assert access == kinds()
     assert reasons == ["o grants WRITE to AllUsers (anyone): nothing"]
 

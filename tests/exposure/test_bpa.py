@@ -27,7 +27,12 @@ from .builders import (
 )
 
 SETTINGS = ["BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"]
-ATTRS = ["block_public_acls", "ignore_public_acls", "block_public_policy", "restrict_public_buckets"]
+ATTRS = [
+    "block_public_acls",
+    "ignore_public_acls",
+    "block_public_policy",
+    "restrict_public_buckets",
+]
 
 
 def only(attr: str) -> Bpa:
@@ -79,28 +84,36 @@ def test_bpa_model() -> None:
     assert Bpa.from_dict({}) == Bpa()
 
 
-@pytest.mark.parametrize(("attr", "level", "latent"), [
-    # Only IgnorePublicAcls holds a stored public ACL back; BlockPublicAcls rejects new ones.
-    ("block_public_acls", Level.PUBLIC, kinds()),
-    ("ignore_public_acls", Level.PRIVATE, kinds(L, R)),
-    ("block_public_policy", Level.PUBLIC, kinds()),
-    ("restrict_public_buckets", Level.PUBLIC, kinds()),
-])
+@pytest.mark.parametrize(
+    ("attr", "level", "latent"),
+    [
+        # Only IgnorePublicAcls holds a stored public ACL back; BlockPublicAcls rejects new ones.
+        ("block_public_acls", Level.PUBLIC, kinds()),
+        ("ignore_public_acls", Level.PRIVATE, kinds(L, R)),
+        ("block_public_policy", Level.PUBLIC, kinds()),
+        ("restrict_public_buckets", Level.PUBLIC, kinds()),
+    ],
+)
 def test_each_setting_on_public_acls(attr: str, level: Level, latent: frozenset[object]) -> None:
-    state = bucket(acl=(grant("READ"),), object_acls=(obj("k", grant("READ")),), bucket_bpa=only(attr))
+    state = bucket(
+        acl=(grant("READ"),), object_acls=(obj("k", grant("READ")),), bucket_bpa=only(attr)
+    )
     e = evaluate_bucket(state)
     assert e.level == level
     assert e.latent_access == latent
 
 
-@pytest.mark.parametrize(("attr", "level", "latent"), [
-    # Only RestrictPublicBuckets holds a stored public policy back; BlockPublicPolicy rejects
-    # new ones.
-    ("block_public_acls", Level.PUBLIC, kinds()),
-    ("ignore_public_acls", Level.PUBLIC, kinds()),
-    ("block_public_policy", Level.PUBLIC, kinds()),
-    ("restrict_public_buckets", Level.PRIVATE, kinds(R)),
-])
+@pytest.mark.parametrize(
+    ("attr", "level", "latent"),
+    [
+        # Only RestrictPublicBuckets holds a stored public policy back; BlockPublicPolicy rejects
+        # new ones.
+        ("block_public_acls", Level.PUBLIC, kinds()),
+        ("ignore_public_acls", Level.PUBLIC, kinds()),
+        ("block_public_policy", Level.PUBLIC, kinds()),
+        ("restrict_public_buckets", Level.PRIVATE, kinds(R)),
+    ],
+)
 def test_each_setting_on_public_policy(attr: str, level: Level, latent: frozenset[object]) -> None:
     e = evaluate_bucket(bucket(policy=PUBLIC_READ_POLICY, account_bpa=only(attr)))
     assert e.level == level
@@ -108,7 +121,7 @@ def test_each_setting_on_public_policy(attr: str, level: Level, latent: frozense
 
 
 def test_removing_bpa_reactivates_stored_grants() -> None:
-    """"Removing a block public access setting causes a bucket or object with a public policy
+    """ "Removing a block public access setting causes a bucket or object with a public policy
     or ACL to again be publicly accessible" - the latent access becomes live access."""
     stored = {"acl": (grant("READ"),), "policy": PUBLIC_READ_POLICY}
     held = evaluate_bucket(bucket(account_bpa=ALL_ON, **stored))

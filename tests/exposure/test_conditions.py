@@ -143,7 +143,9 @@ ALLOW_TABLE: list[tuple[str, Any, Tri]] = [
 ]
 
 
-@pytest.mark.parametrize(("block", "expected"), [t[1:] for t in ALLOW_TABLE], ids=[t[0] for t in ALLOW_TABLE])
+@pytest.mark.parametrize(
+    ("block", "expected"), [t[1:] for t in ALLOW_TABLE], ids=[t[0] for t in ALLOW_TABLE]
+)
 def test_allow_condition(block: Any, expected: Tri) -> None:
     assert _allow(block) == expected
 
@@ -183,7 +185,11 @@ def test_deny_escape(block: Any, expected: Tri) -> None:
         # Access points section (the same statement is public in an access point policy).
         ({"StringLike": {"s3:DataAccessPointArn": f"{AP.rsplit('/', 1)[0]}/*"}}, BUCKET_POLICY, NO),
         ({"StringLike": {"s3:DataAccessPointArn": f"{AP.rsplit('/', 1)[0]}/*"}}, AP_POLICY, YES),
-        ({"StringLike": {"s3:DataAccessPointArn": "arn:aws:s3:us-west-2:*:accesspoint/*"}}, BUCKET_POLICY, YES),
+        (
+            {"StringLike": {"s3:DataAccessPointArn": "arn:aws:s3:us-west-2:*:accesspoint/*"}},
+            BUCKET_POLICY,
+            YES,
+        ),
         ({"StringEquals": {"s3:DataAccessPointArn": AP}}, BUCKET_POLICY, NO),
         # Ambiguous: the guide calls a *set* of access points public in an access point policy;
         # the engine treats any s3:DataAccessPointArn there as public (conservative).

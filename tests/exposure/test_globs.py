@@ -116,9 +116,7 @@ SUFFIXES = _suffixes(4)
 def test_matches_some_with_prefix_agrees_with_brute_force(pattern: str, prefix: str) -> None:
     # A shortest non-empty extension needs at most one character per pattern symbol, plus one.
     bound = len(pattern) + 1
-    brute = any(
-        glob_match(pattern, prefix + s) for s in SUFFIXES if 0 < len(s) <= min(bound, 4)
-    )
+    brute = any(glob_match(pattern, prefix + s) for s in SUFFIXES if 0 < len(s) <= min(bound, 4))
     if len(pattern) + 1 <= 4:
         assert matches_some_with_prefix(pattern, prefix) is brute
     elif brute:

@@ -108,7 +108,9 @@ def test_action_to_access(action: str, expected: frozenset[Access]) -> None:
 )
 def test_resource_scope(resource: str, expected: frozenset[Access]) -> None:
     """Source: IAM User Guide, Resource element (wildcards in ARNs)."""
-    assert yes(policy(stmt(action=["s3:GetObject", "s3:ListBucket"], resource=resource))) == expected
+    assert (
+        yes(policy(stmt(action=["s3:GetObject", "s3:ListBucket"], resource=resource))) == expected
+    )
 
 
 @pytest.mark.parametrize(
@@ -192,7 +194,10 @@ def test_unreadable_principal_is_undecided(principal: object) -> None:
         ({"AWS": OTHER}, False),
         ({"AWS": f"arn:aws:iam::{OTHER}:role/reader"}, False),
         ({"Service": "logging.s3.amazonaws.com"}, False),
-        ({"CanonicalUser": "79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be"}, False),
+        (
+            {"CanonicalUser": "79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be"},
+            False,
+        ),
     ],
 )
 def test_principals(principal: object, public: bool) -> None:
@@ -234,7 +239,9 @@ def test_external_accounts_and_owner() -> None:
 def test_policy_status_counts_public_grants_of_actions_without_data() -> None:
     """S3 calls a policy public for any public grant (S3 User Guide, "The meaning of
     public"), even of s3:GetBucketLocation, which exposes no data."""
-    located = analyze_policy(policy(stmt(action="s3:GetBucketLocation", resource=BUCKET_ARN)), TARGET)
+    located = analyze_policy(
+        policy(stmt(action="s3:GetBucketLocation", resource=BUCKET_ARN)), TARGET
+    )
     assert located.is_public == Tri.YES
     assert located.kinds(Tri.YES) == kinds()
     taken = policy(stmt(), deny(action="s3:GetObject"))

@@ -15,14 +15,17 @@ Each property follows from the documentation rather than from the engine:
   network origin is never public;
 * all four settings on at the account (or bucket) level leave nothing public and nothing
   undecided.
+
+Each property runs 200 examples; set ``ANDON_HYPOTHESIS_EXAMPLES`` (e.g. 3000) for a deeper run.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import os
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
@@ -54,8 +57,10 @@ from .builders import (
     REGION,
 )
 
+T = TypeVar("T")
+
 PROPS = settings(
-    max_examples=200,
+    max_examples=int(os.environ.get("ANDON_HYPOTHESIS_EXAMPLES", "200")),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
@@ -129,7 +134,9 @@ MALFORMED = [
 
 
 def one_or_list(values: list[Any]) -> st.SearchStrategy[Any]:
-    return st.one_of(st.sampled_from(values), st.lists(st.sampled_from(values), min_size=1, max_size=3))
+    return st.one_of(
+        st.sampled_from(values), st.lists(st.sampled_from(values), min_size=1, max_size=3)
+    )
 
 
 @st.composite
@@ -150,9 +157,7 @@ def statements(draw: st.DrawFn, effect: str | None = None) -> dict[str, Any]:
         st.sampled_from(PRINCIPALS)
     )
     s["NotAction" if draw(st.integers(0, 7)) == 0 else "Action"] = draw(one_or_list(ACTIONS))
-    s["NotResource" if draw(st.integers(0, 7)) == 0 else "Resource"] = draw(
-        one_or_list(RESOURCES)
-    )
+    s["NotResource" if draw(st.integers(0, 7)) == 0 else "Resource"] = draw(one_or_list(RESOURCES))
     cond = draw(conditions())
     if cond is not None:
         s["Condition"] = cond
@@ -174,7 +179,7 @@ def as_policy(items: list[dict[str, Any]]) -> str:
     return json.dumps({"Version": "2012-10-17", "Statement": items})
 
 
-def policies() -> st.SearchStrategy[str | None | Unknown]:
+def policies() -> st.SearchStrategy[str | Unknown | None]:
     return st.one_of(
         st.none(),
         st.just(Unknown("AccessDenied")),
@@ -190,7 +195,7 @@ grants = st.one_of(
     st.builds(Grant, st.just("CanonicalUser"), st.just("owner-id"), st.sampled_from(PERMISSIONS)),
 )
 grant_lists = st.lists(grants, max_size=3).map(tuple)
-bpas: st.SearchStrategy[Bpa | None | Unknown] = st.one_of(
+bpas: st.SearchStrategy[Bpa | Unknown | None] = st.one_of(
     st.none(),
     st.just(Unknown("AccessDenied")),
     st.builds(Bpa, st.booleans(), st.booleans(), st.booleans(), st.booleans()),
@@ -217,7 +222,9 @@ def access_points(draw: st.DrawFn) -> tuple[AccessPointState, ...] | Unknown:
 
 
 @st.composite
-def states(draw: st.DrawFn) -> S3BucketState:
+def states(
+    draw: st.DrawFn, policy: st.SearchStrategy[str | Unknown | None] | None = None
+) -> S3BucketState:
     objects = st.one_of(
         st.just(Unknown("AccessDenied")),
         st.lists(
@@ -234,7 +241,7 @@ def states(draw: st.DrawFn) -> S3BucketState:
         account=OWNER,
         region=REGION,
         acl=draw(st.one_of(grant_lists, st.just(Unknown("AccessDenied")))),
-        policy=draw(policies()),
+        policy=draw(policy if policy is not None else policies()),
         bucket_bpa=draw(bpas),
         account_bpa=draw(bpas),
         ownership=draw(
@@ -248,6 +255,11 @@ def states(draw: st.DrawFn) -> S3BucketState:
 
 
 # --- helpers -----------------------------------------------------------------------------------
+def with_field(obj: T, name: str, value: Any) -> T:
+    changes: dict[str, Any] = {name: value}
+    return dataclasses.replace(obj, **changes)  # type: ignore[type-var]
+
+
 def verdict(e: Exposure) -> tuple[Level, frozenset[Access], frozenset[Access], frozenset[Access]]:
     return e.level, e.access, e.latent_access, e.unknown_access
 
@@ -303,27 +315,24 @@ def test_invariants_and_serialisation(state: S3BucketState) -> None:
 def test_adding_a_deny_never_makes_more_public(
     state: S3BucketState, extra: dict[str, Any], data: st.DataObject
 ) -> None:
-    targets = [None] + (
-        [] if isinstance(state.access_points, Unknown) else list(range(len(state.access_points)))
-    )
-    where = data.draw(st.sampled_from(targets))
+    aps = [] if isinstance(state.access_points, Unknown) else list(state.access_points)
+    where = data.draw(st.sampled_from([None, *range(len(aps))]), label="policy")
+    text = state.policy if where is None else aps[where].policy
+    items = statements_of(text)
+    if items is None:  # give the chosen policy statements, in the old state too
+        items = data.draw(statement_lists(), label="statements")
+
+    def put(policy_text: str) -> S3BucketState:
+        if where is None:
+            return dataclasses.replace(state, policy=policy_text)
+        new_aps = list(aps)
+        new_aps[where] = dataclasses.replace(aps[where], policy=policy_text)
+        return dataclasses.replace(state, access_points=tuple(new_aps))
+
+    pos = data.draw(st.integers(0, len(items)), label="position")
     extra = {**extra, "Sid": "AddedDeny"}
-
-    def add(text: Any) -> Any:
-        items = statements_of(text)
-        assume(items is not None)
-        assert items is not None
-        pos = data.draw(st.integers(0, len(items)))
-        return as_policy([*items[:pos], extra, *items[pos:]])
-
-    if where is None:
-        new_state = dataclasses.replace(state, policy=add(state.policy))
-    else:
-        assert not isinstance(state.access_points, Unknown)
-        aps = list(state.access_points)
-        aps[where] = dataclasses.replace(aps[where], policy=add(aps[where].policy))
-        new_state = dataclasses.replace(state, access_points=tuple(aps))
-    old, new = evaluate_bucket(state), evaluate_bucket(new_state)
+    old = evaluate_bucket(put(as_policy(items)))
+    new = evaluate_bucket(put(as_policy([*items[:pos], extra, *items[pos:]])))
     assert new.access <= old.access
     assert new.unknown_access <= old.access | old.unknown_access
     assert new.latent_access <= old.latent_access
@@ -331,12 +340,12 @@ def test_adding_a_deny_never_makes_more_public(
 
 
 @PROPS
-@given(states(), statements(effect="Allow"))
+@given(states(policy=statement_lists().map(as_policy)), statements(effect="Allow"))
 def test_adding_an_allow_never_makes_less_public(
     state: S3BucketState, extra: dict[str, Any]
 ) -> None:
-    assume(statements_of(state.policy) is not None)
-    items = statements_of(state.policy) or []
+    items = statements_of(state.policy)
+    assert items is not None
     new_state = dataclasses.replace(state, policy=as_policy([*items, extra]))
     old, new = evaluate_bucket(state), evaluate_bucket(new_state)
     assert old.access <= new.access
@@ -363,7 +372,7 @@ def switch_on(state: S3BucketState, level: object, attr: str) -> S3BucketState |
     if level in ("account", "bucket"):
         field = f"{level}_bpa"
         new = on(getattr(state, field))
-        return None if new is None else dataclasses.replace(state, **{field: new})
+        return None if new is None else with_field(state, field, new)
     assert isinstance(level, int) and not isinstance(state.access_points, Unknown)
     aps = list(state.access_points)
     new = on(aps[level].bpa)
@@ -400,7 +409,7 @@ def test_switching_a_bpa_setting_on_never_makes_more_public(
 def test_all_four_settings_on_leave_nothing_public_or_undecided(
     state: S3BucketState, field: str
 ) -> None:
-    e = evaluate_bucket(dataclasses.replace(state, **{field: ALL_ON}))
+    e = evaluate_bucket(with_field(state, field, ALL_ON))
     assert e.level == Level.PRIVATE
     assert e.access == frozenset() and e.unknown_access == frozenset()
 
@@ -415,9 +424,7 @@ def test_renaming_or_dropping_sids_changes_only_reasons(state: S3BucketState, rn
                 s["Sid"] = f"Renamed{i}x{rnd.randrange(1000)}"
         return items
 
-    assert verdict(evaluate_bucket(map_policies(state, rename))) == verdict(
-        evaluate_bucket(state)
-    )
+    assert verdict(evaluate_bucket(map_policies(state, rename))) == verdict(evaluate_bucket(state))
 
 
 @PROPS
@@ -445,7 +452,7 @@ def test_order_changes_nothing(state: S3BucketState, rnd: Any) -> None:
 def unreadable_parts(state: S3BucketState) -> list[tuple[str, S3BucketState]]:
     u = Unknown("could not be read")
     out = [
-        (f, dataclasses.replace(state, **{f: u}))
+        (f, with_field(state, f, u))
         for f in ("acl", "policy", "bucket_bpa", "account_bpa", "ownership")
         if not isinstance(getattr(state, f), Unknown)
     ]
@@ -453,7 +460,7 @@ def unreadable_parts(state: S3BucketState) -> list[tuple[str, S3BucketState]]:
         parts = getattr(state, f)
         if isinstance(parts, Unknown):
             continue
-        out.append((f, dataclasses.replace(state, **{f: u})))
+        out.append((f, with_field(state, f, u)))
         for i, part in enumerate(parts):
             sub = ["grants"] if f == "object_acls" else ["policy", "bpa"]
             for attr in sub:
@@ -461,7 +468,7 @@ def unreadable_parts(state: S3BucketState) -> list[tuple[str, S3BucketState]]:
                     continue
                 items = list(parts)
                 items[i] = dataclasses.replace(part, **{attr: u})
-                out.append((f"{f}[{i}].{attr}", dataclasses.replace(state, **{f: tuple(items)})))
+                out.append((f"{f}[{i}].{attr}", with_field(state, f, tuple(items))))
     return out
 
 
@@ -496,9 +503,7 @@ def test_acls_do_not_count_when_bucket_owner_enforced(
 
 @PROPS
 @given(states(), policies(), bpas)
-def test_a_vpc_access_point_adds_nothing(
-    state: S3BucketState, ap_policy: Any, ap_bpa: Any
-) -> None:
+def test_a_vpc_access_point_adds_nothing(state: S3BucketState, ap_policy: Any, ap_bpa: Any) -> None:
     assume(not isinstance(state.access_points, Unknown))
     assert not isinstance(state.access_points, Unknown)
     vpc = AccessPointState(

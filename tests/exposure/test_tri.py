@@ -46,4 +46,3 @@ def test_identities() -> None:
         assert t | Tri.NO == t
         assert t & Tri.NO == Tri.NO
         assert t | Tri.YES == Tri.YES
-
