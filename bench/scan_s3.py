@@ -47,7 +47,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
@@ -598,11 +598,12 @@ def run_andon(index: int, url: str, args: argparse.Namespace, tmp: Path, emulato
     return Run("andon", index, child.wall, inner, child.cpu, child.rss_mb, child.requests, detail)
 
 
-def summarize(runs: Iterable[Run], buckets: int) -> tuple[float, float, float | None]:
+def summarize(runs: list[Run]) -> tuple[float, float, float | None, float]:
+    """``(best wall, median wall, best start-up-free time, median CPU)`` of one side."""
     walls = [r.wall for r in runs]
     inners = [r.inner for r in runs if r.inner is not None]
-    best_inner = min(inners) if inners else None
-    return min(walls), statistics.median(walls), best_inner
+    cpu = statistics.median(r.cpu for r in runs)
+    return min(walls), statistics.median(walls), min(inners) if inners else None, cpu
 
 
 # -- main ------------------------------------------------------------------------------------
@@ -625,78 +626,98 @@ def bench(args: argparse.Namespace) -> int:
         print(
             f"seeded {n} buckets in {estate.seconds:.1f} s ({n / estate.seconds:.0f}/s): {variety}"
         )
-
-        with tempfile.TemporaryDirectory(prefix="andon-bench-") as tmpdir:
-            tmp = Path(tmpdir)
+        andon_calls: dict[str, int] | None = None
+        if not args.no_count_pass:
             t0 = time.perf_counter()
             andon_calls, resources, gaps = andon_call_counts(url, c, s)
             print(
                 f"Andon counting pass (collector in-process, untimed): {resources} resources, "
                 f"{gaps} gaps, {time.perf_counter() - t0:.1f} s"
             )
+        with tempfile.TemporaryDirectory(prefix="andon-bench-") as tmpdir:
+            tmp = Path(tmpdir)
             runs: list[Run] = []
             for i in range(1, args.repeat + 1):
                 runs.append(run_floor(i, url, args, tmp, emulator))
                 runs.append(run_andon(i, url, args, tmp, emulator))
-            floors = [r for r in runs if r.side == "floor"]
-            andons = [r for r in runs if r.side == "andon"]
-
-            calls_ok = compare_calls(andon_calls, floors[0].detail["calls"])
-            if any(r.detail["calls"] != floors[0].detail["calls"] for r in floors):
-                print("  (warning: the floor runs did not all make the same calls)")
-            errors = floors[0].detail["errors"]
-            if errors:
-                print(f"  floor errors (other than 'absent'): {errors}")
-
-            print(
-                "\nrun side    wall s  buckets/s  scan s*  CPU s  peak RSS MB  HTTP requests  "
-                "outcome"
-            )
-            for r in runs:
-                inner = f"{r.inner:8.2f}" if r.inner is not None else "       -"
-                if r.side == "andon":
-                    d = r.detail
-                    outcome = (
-                        f"exit {d['exit']}, {d['status']}, {d['resources']} resources, "
-                        f"{d['findings']} findings, {d['gaps']} gaps"
-                    )
-                else:
-                    outcome = f"{r.detail['buckets']} buckets"
-                print(
-                    f"{r.index:>3} {r.side:<6} {r.wall:7.2f} {n / r.wall:10.1f} {inner} "
-                    f"{r.cpu:6.1f} {r.rss_mb:12.1f} {r.requests:14d}  {outcome}"
-                )
-            print("  * scan s: the scan as the child timed it (interpreter start-up, imports,")
-            print("    store opening and report writing excluded)")
-
-            f_best, f_median, f_inner = summarize(floors, n)
-            a_best, a_median, a_inner = summarize(andons, n)
-            ratio = a_best / f_best
-            rss = max(r.rss_mb for r in andons)
-            print()
-            print(
-                f"API floor (bare boto3): {n / f_best:7.1f} buckets/s  "
-                f"(best {f_best:.2f} s, median {f_median:.2f} s)"
-            )
-            print(
-                f"andon scan:             {n / a_best:7.1f} buckets/s  "
-                f"(best {a_best:.2f} s, median {a_median:.2f} s)"
-            )
-            met = ratio <= TARGET_RATIO
-            print(
-                f"ratio andon/floor (time, start-up included): {ratio:.2f}x  "
-                f"(median {a_median / f_median:.2f}x; target <= {TARGET_RATIO}x: "
-                f"{'MET' if met else 'MISSED'})"
-            )
-            if f_inner and a_inner:
-                print(
-                    f"ratio without start-up (scan s, best): {a_inner / f_inner:.2f}x  "
-                    f"({n / f_inner:.1f} vs {n / a_inner:.1f} buckets/s)"
-                )
-            print(f"Andon peak RSS: {rss:.1f} MB (floor: {max(r.rss_mb for r in floors):.1f} MB)")
-            print(f"HTTP requests per run: floor {floors[0].requests}, andon {andons[0].requests}")
     finally:
         emulator.stop()
+    floors = [r for r in runs if r.side == "floor"]
+    andons = [r for r in runs if r.side == "andon"]
+    return report(args, runs, floors, andons, andon_calls)
+
+
+def report(
+    args: argparse.Namespace,
+    runs: list[Run],
+    floors: list[Run],
+    andons: list[Run],
+    andon_calls: dict[str, int] | None,
+) -> int:
+    n = args.buckets
+    floor_calls: dict[str, int] = floors[0].detail["calls"]
+    calls_ok = True
+    if andon_calls is not None:
+        calls_ok = compare_calls(andon_calls, floor_calls)
+    if any(r.detail["calls"] != floor_calls for r in floors):
+        print("  warning: the floor runs did not all make the same calls")
+    if floors[0].detail["errors"]:
+        print(f"  floor errors (other than 'absent'): {floors[0].detail['errors']}")
+    requests = {r.requests for r in runs}
+    if max(requests) - min(requests) > CALL_TOLERANCE:
+        calls_ok = False
+        print(f"  MISMATCH: HTTP requests per run differ: {sorted(requests)}")
+
+    print("\nrun side    wall s  buckets/s  scan s*  CPU s  peak RSS MB  HTTP requests  outcome")
+    for r in runs:
+        inner = f"{r.inner:8.2f}" if r.inner is not None else "       -"
+        if r.side == "andon":
+            d = r.detail
+            outcome = (
+                f"exit {d['exit']}, {d['status']}, {d['resources']} resources, "
+                f"{d['findings']} findings, {d['gaps']} gaps"
+            )
+        else:
+            outcome = f"{r.detail['buckets']} buckets"
+        print(
+            f"{r.index:>3} {r.side:<6} {r.wall:7.2f} {n / r.wall:10.1f} {inner} "
+            f"{r.cpu:6.1f} {r.rss_mb:12.1f} {r.requests:14d}  {outcome}"
+        )
+    print("  * scan s: the scan as the child timed it (interpreter start-up, imports, store")
+    print("    opening and report writing excluded)")
+
+    f_best, f_median, f_inner, f_cpu = summarize(floors)
+    a_best, a_median, a_inner, a_cpu = summarize(andons)
+    ratio = a_best / f_best
+    met = ratio <= TARGET_RATIO
+    print()
+    print(
+        f"API floor (bare boto3): {n / f_best:7.1f} buckets/s  "
+        f"(best {f_best:.2f} s, median {f_median:.2f} s)"
+    )
+    print(
+        f"andon scan:             {n / a_best:7.1f} buckets/s  "
+        f"(best {a_best:.2f} s, median {a_median:.2f} s)"
+    )
+    print(
+        f"ratio andon/floor (time, start-up included): {ratio:.2f}x  "
+        f"(median {a_median / f_median:.2f}x; target <= {TARGET_RATIO}x: "
+        f"{'MET' if met else 'MISSED'})"
+    )
+    if f_inner and a_inner:
+        print(
+            f"ratio without start-up (scan s, best): {a_inner / f_inner:.2f}x  "
+            f"({n / f_inner:.1f} vs {n / a_inner:.1f} buckets/s)"
+        )
+    print(
+        f"client CPU per scan (median): andon {a_cpu:.1f} s, floor {f_cpu:.1f} s "
+        f"({a_cpu / f_cpu:.2f}x; the emulator's CPU is in neither)"
+    )
+    print(
+        f"Andon peak RSS: {max(r.rss_mb for r in andons):.1f} MB "
+        f"(floor: {max(r.rss_mb for r in floors):.1f} MB)"
+    )
+    print(f"HTTP requests per run: floor {floors[0].requests}, andon {andons[0].requests}")
     if not calls_ok:
         print(
             "\nFAIL: Andon and the floor do not make the same API calls; the comparison is void.",
@@ -721,6 +742,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=16, help="workers, both sides (16)")
     parser.add_argument("--repeat", type=int, default=2, help="timed runs per side (2)")
     parser.add_argument("--sample", type=int, default=20, help="object ACL sample (20)")
+    parser.add_argument(
+        "--no-count-pass",
+        action="store_true",
+        help="skip the in-process per-operation call count of Andon (saves one scan's time; "
+        "the HTTP request totals of every run are still compared)",
+    )
     parser.add_argument("--floor", metavar="URL", help="internal: run the bare boto3 floor")
     args = parser.parse_args(argv)
     if args.floor:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pytest
 
 from andon.core.errors import EndpointError
-from andon.core.model import Level, Resource, Status
+from andon.core.model import Exposure, Level, Resource, Status
 from andon.exposure.s3_model import ALL_USERS, Bpa, Grant, S3BucketState
 from andon.rules import default_registry
 from andon.scan import aws_scope, evaluate_resource, run_scan
@@ -158,3 +158,51 @@ def test_scope_names_target() -> None:
     assert aws_scope("1", ("us-east-1", "eu-west-1"), "http://127.0.0.1:5000") == (
         "aws:1:s3:eu-west-1,us-east-1@127.0.0.1"
     )
+
+
+class CountingStore(Store):
+    """A real store that records the size of every resource batch it is given."""
+
+    batches: list[int]
+
+    def add_resources(self, scan_id: str, items: Iterable[tuple[Resource, Exposure | None]]) -> int:
+        batch = list(items)
+        self.batches.append(len(batch))
+        return super().add_resources(scan_id, batch)
+
+
+def test_store_writes_are_batched_and_a_dying_scan_keeps_every_resource(tmp_path: Path) -> None:
+    from andon.scan import STORE_BATCH
+
+    total = STORE_BATCH * 2 + 7
+
+    def resources() -> Iterator[Resource]:
+        for i in range(total):
+            name = f"b{i:04d}"
+            policy = PUBLIC_POLICY.replace(":::open/", f":::{name}/") if i % 50 == 0 else None
+            yield bucket(name, policy=policy)
+        raise EndpointError("connection refused", service="s3", operation="GetBucketAcl")
+
+    with CountingStore(f"sqlite:///{tmp_path / 'andon.db'}") as store:
+        store.batches = []
+        out = run_scan(resources(), scope="aws:test", rules=default_registry(), store=store)
+        assert out.status is ScanStatus.INCOMPLETE
+        assert store.batches == [STORE_BATCH, STORE_BATCH, 7]  # the tail is written on the way out
+        record = store.scan(out.scan_id or "")
+        assert record.resource_count == total
+        assert len(store.findings(out.scan_id)) == len(out.findings) == 5
+
+
+def test_interrupted_scan_keeps_the_pending_batch(store: Store) -> None:
+    def resources() -> Iterator[Resource]:
+        yield bucket("open", policy=PUBLIC_POLICY)
+        yield bucket("private")
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_scan(resources(), scope="aws:test", rules=default_registry(), store=store)
+    record = store.latest_scan()
+    assert record is not None
+    assert record.status is ScanStatus.INCOMPLETE
+    assert record.resource_count == 2
+    assert [f.resource["name"] for f in store.findings(record.id)] == ["open"]

@@ -2,12 +2,16 @@
 
 One code path serves a real AWS account and the demo's emulated cloud: only the
 :class:`andon.core.Context` (credentials, endpoint) differs. Resources stream through: each is
-evaluated, its findings computed and both written to the store before the next is held, so
-memory stays flat and a scan that dies mid-way keeps what it collected (stored as incomplete).
+evaluated and its findings computed as it arrives; resources and findings reach the store in
+batches (every :data:`STORE_BATCH` resources or :data:`STORE_FLUSH_SECONDS`, whichever comes
+first, one transaction each), so memory stays flat, the store costs one commit per batch instead
+of one per bucket, and a scan that dies mid-way keeps what it collected (the pending batch is
+written before the scan is stored as incomplete).
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -109,6 +113,42 @@ class ScanOutcome:
 
 Progress = Callable[[Resource, Exposure], None]
 
+STORE_BATCH = 100
+"""Resources written to the store per transaction during a scan."""
+STORE_FLUSH_SECONDS = 2.0
+"""A pending batch older than this is written when the next resource arrives."""
+
+
+class _BatchWriter:
+    """Resources and findings of one running scan, written to the store a batch at a time."""
+
+    def __init__(self, store: ScanStore, scan_id: str) -> None:
+        self._store = store
+        self._scan_id = scan_id
+        self._resources: list[tuple[Resource, Exposure | None]] = []
+        self._findings: list[Finding] = []
+        self._since = time.monotonic()
+
+    def add(self, resource: Resource, exposure: Exposure, findings: list[Finding]) -> None:
+        self._resources.append((resource, exposure))
+        self._findings.extend(findings)
+        if (
+            len(self._resources) >= STORE_BATCH
+            or time.monotonic() - self._since >= STORE_FLUSH_SECONDS
+        ):
+            self.flush()
+
+    def flush(self) -> None:
+        """Write what is pending (resources first: findings refer to them). A batch that fails
+        is dropped, not retried: the store is broken and the scan fails."""
+        resources, self._resources = self._resources, []
+        findings, self._findings = self._findings, []
+        self._since = time.monotonic()
+        if resources:
+            self._store.add_resources(self._scan_id, resources)
+        if findings:
+            self._store.add_findings(self._scan_id, findings)
+
 
 def run_scan(
     resources: Iterator[Resource],
@@ -129,8 +169,10 @@ def run_scan(
     selected = rules.all() if isinstance(rules, Registry) else list(rules)
     outcome = ScanOutcome(scope=scope, status=ScanStatus.RUNNING)
     meta = {"andon_version": __version__, **(meta or {})}
+    writer: _BatchWriter | None = None
     if store is not None:
         outcome.scan_id = store.start_scan(scope, meta)
+        writer = _BatchWriter(store, outcome.scan_id)
     try:
         for resource in resources:
             exposure = evaluate_resource(resource)
@@ -139,12 +181,12 @@ def run_scan(
             outcome.levels[exposure.level.value] = outcome.levels.get(exposure.level.value, 0) + 1
             outcome.gaps.extend(resource.gaps)
             outcome.findings.extend(findings)
-            if store is not None and outcome.scan_id is not None:
-                store.add_resources(outcome.scan_id, [(resource, exposure)])
-                if findings:
-                    store.add_findings(outcome.scan_id, findings)
+            if writer is not None:
+                writer.add(resource, exposure, findings)
             if on_resource is not None:
                 on_resource(resource, exposure)
+        if writer is not None:
+            writer.flush()
         outcome.status = ScanStatus.COMPLETE
     except CollectError as exc:
         outcome.status = ScanStatus.INCOMPLETE
@@ -166,6 +208,14 @@ def run_scan(
         outcome.gaps.append(Gap(service="scan", operation="", reason=str(exc)))
     finally:
         outcome.finished_at = datetime.now(UTC)
+        late_error: StoreError | None = None
+        if writer is not None:
+            try:
+                writer.flush()  # an early end keeps everything collected before it
+            except StoreError as exc:
+                if outcome.status is not ScanStatus.RUNNING:  # not while an interrupt unwinds
+                    outcome.status = ScanStatus.FAILED
+                    late_error = exc
         if (
             store is not None
             and outcome.scan_id is not None
@@ -188,6 +238,8 @@ def run_scan(
             # Interrupted (KeyboardInterrupt and the like): never leave a clean-looking scan.
             store.finish_scan(outcome.scan_id, ScanStatus.INCOMPLETE, outcome.gaps, "interrupted")
             outcome.status = ScanStatus.INCOMPLETE
+        if late_error is not None:
+            raise late_error
     return outcome
 
 
