@@ -133,7 +133,7 @@ class TextBlock:
     ``first_line`` is the 1-based number of its first line within ``object``."""
 
     object: str
-    data: bytes
+    data: bytes = field(repr=False)  # raw content: never in a repr, log or error
     first_line: int = 1
 
 

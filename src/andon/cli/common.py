@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
@@ -95,6 +95,7 @@ def run_and_report(
     no_store: bool,
     rule_patterns: list[str],
     title: str = "Scanning S3",
+    on_resource: Callable[[Resource, Exposure], None] | None = None,
 ) -> int:
     """Run one scan with a progress display, print its outcome, return the exit code."""
     from andon.rules import default_registry
@@ -127,6 +128,8 @@ def run_and_report(
                 progress.update(
                     task, advance=1, description=f"{title}: {plain(resource.name)[:40]}"
                 )
+                if on_resource is not None:
+                    on_resource(resource, exposure)
 
             outcome = scan_aws(ctx, rules=rules, store=store, on_resource=tick)
     except StoreError as exc:

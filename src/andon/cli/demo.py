@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.panel import Panel
@@ -11,6 +12,7 @@ from rich.panel import Panel
 from andon.cli.common import Format, fail, run_and_report
 from andon.core.context import AwsTarget, Context, Limits
 from andon.core.errors import AndonError
+from andon.core.model import Exposure, Level, Resource
 from andon.report.safe import plain
 
 NEXT_STEPS = """\
@@ -20,6 +22,10 @@ NEXT_STEPS = """\
   andon explain s3.bucket.latent_exposure     why a latent exposure matters and how to fix it
   andon scans                                 every recorded scan
   andon scan --profile PROFILE                audit a real AWS account (read-only calls)"""
+
+
+if TYPE_CHECKING:
+    from andon.demo import EstateManifest
 
 
 def run_demo(*, db: str | None, fmt: Format, output: Path | None, seed: int) -> int:
@@ -55,8 +61,14 @@ def run_demo(*, db: str | None, fmt: Format, output: Path | None, seed: int) -> 
             ),
             limits=Limits(concurrency=8),
         )
+        seen: dict[str, Exposure] = {}
+
+        def keep(resource: Resource, exposure: Exposure) -> None:
+            if resource.kind == "storage.bucket":
+                seen[resource.name] = exposure
+
         # The very same scan as `andon scan --endpoint-url ...`: collect, evaluate, store.
-        code = run_and_report(
+        scan_code = run_and_report(
             ctx,
             fmt=fmt,
             output=output,
@@ -64,10 +76,42 @@ def run_demo(*, db: str | None, fmt: Format, output: Path | None, seed: int) -> 
             no_store=False,
             rule_patterns=[],
             title="Scanning the demo estate",
+            on_resource=keep,
         )
+        mismatches = check_verdicts(manifest, seen)
     finally:
         cloud.stop()
+    if mismatches:
+        for line in mismatches:
+            err.print(f"[bold red]verdict mismatch:[/] {plain(line)}", highlight=False)
+        err.print(f"Demo finished in {time.monotonic() - started:.1f}s, with mismatches.")
+        return 1
+    err.print(
+        f"Self-check: all {len(manifest.buckets)} buckets got the verdict the estate was built "
+        f"to have (`andon scan` on this estate exits {scan_code}: exposure found).",
+        highlight=False,
+    )
     if fmt is Format.table:
         err.print(Panel(NEXT_STEPS, expand=False))
     err.print(f"Demo finished in {time.monotonic() - started:.1f}s.", highlight=False)
-    return code
+    return 0
+
+
+def check_verdicts(manifest: EstateManifest, seen: dict[str, Exposure]) -> list[str]:
+    """Differences between the estate's intended verdicts and what the scan concluded."""
+    from andon.demo import Verdict
+
+    out: list[str] = []
+    for b in manifest.buckets:
+        got = seen.get(b.name)
+        if got is None:
+            out.append(f"{b.name}: not scanned")
+            continue
+        if got.access != b.access or got.latent_access != b.latent_access:
+            out.append(
+                f"{b.name}: expected access {sorted(b.access)} latent {sorted(b.latent_access)}, "
+                f"got {sorted(got.access)} latent {sorted(got.latent_access)}"
+            )
+        if b.verdict is Verdict.GAP and got.level is not Level.UNKNOWN:
+            out.append(f"{b.name}: expected UNKNOWN (coverage gap), got {got.level.value}")
+    return out

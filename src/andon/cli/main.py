@@ -1,7 +1,8 @@
 """``andon``: audit cloud settings and catch data that became public by mistake.
 
-Exit codes of ``andon scan`` and ``andon demo``: 0 nothing exposed, 1 exposure found,
-2 incomplete (coverage gaps or errors, nothing exposed found), 3 usage or configuration error.
+Exit codes of ``andon scan``: 0 nothing exposed, 1 exposure found, 2 incomplete (coverage
+gaps, UNKNOWN verdicts or errors, nothing exposed found), 3 usage or configuration error.
+``andon demo`` exits 0 when every verdict matches what the demo estate was built to have.
 """
 
 from __future__ import annotations
@@ -35,8 +36,9 @@ app = typer.Typer(
     name="andon",
     help=(
         "Audit cloud settings and catch data that became public by mistake.\n\n"
-        "Exit codes (scan, demo): 0 nothing exposed, 1 exposure found, "
-        "2 incomplete (coverage gaps or errors), 3 usage error."
+        "Exit codes of scan: 0 nothing exposed, 1 exposure found, "
+        "2 incomplete (coverage gaps, UNKNOWN verdicts or errors), 3 usage error. "
+        "demo exits 0 when every verdict matches what the demo estate was built to have."
     ),
     no_args_is_help=True,
     add_completion=False,
