@@ -91,7 +91,8 @@ class TypeTally:
 
     def add(self, n: int, redacted: str | None = None, location: Location | None = None) -> None:
         self.count += n
-        if redacted is not None and len(self.samples) < MAX_SAMPLES and redacted not in self.samples:
+        room = len(self.samples) < MAX_SAMPLES
+        if redacted is not None and room and redacted not in self.samples:
             self.samples.append(redacted)
         if location is not None and len(self.locations) < MAX_LOCATIONS:
             self.locations.append(location)
@@ -146,8 +147,8 @@ class ColumnBatch:
     """
 
     object: str
-    columns: Mapping[str, Any]
-    rows: int
+    columns: Mapping[str, Any] = field(repr=False)  # raw values: never in a repr or log
+    rows: int = 0
     first_record: int = 0
     kind: str = "csv"
 
