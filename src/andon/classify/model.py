@@ -38,6 +38,7 @@ class DataType(StrEnum):
     AWS_ACCESS_KEY = "aws_access_key"
     AWS_SECRET_KEY = "aws_secret_key"
     PRIVATE_KEY = "private_key"
+    API_TOKEN = "api_token"
 
 
 class SubjectKind(StrEnum):

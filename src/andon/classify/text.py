@@ -1,0 +1,296 @@
+"""The unstructured-text fast path: one hyperscan pass per block, validators on candidates.
+
+:meth:`TextScanner.scan` runs the compiled database of a :class:`DetectorSet` once over a
+:class:`TextBlock`; the match callback only appends ``(expression id, end offset)`` to a
+list. Afterwards, per alternative (:class:`~andon.classify.detectors.Alt`), end offsets
+become small windows and the exact Python pattern runs on those windows only; each match is
+scored by its validator, context keywords within 30 characters on the same line (as Amazon
+Macie) add to the confidence, overlapping hits of different types keep the most confident
+one, and lines are counted incrementally from the previous hit.
+
+A hit is reported when its confidence reaches the threshold (default 0.5). Base confidence
+alone / with a keyword nearby (the detectors' ``posture`` has the details):
+
+=====================  =====================================================  ==========
+type                   alone                                                  + keyword
+=====================  =====================================================  ==========
+VIN                    0.85 check digit ok; 0.5 ``ZZZ`` filler; 0.3 other     +0.4
+JP chassis number      0.5 model code with digits; 0.3 letters only           +0.4
+coordinates            0.9 keyed; 0.55 pair with 5+ decimals; 0.3 3-4         +0.4
+IMEI                   0.6 AA-BBBBBB-CCCCCC-D; 0.45 bare; 0.2 IMEISV          +0.5
+ICCID                  0.5                                                    +0.3
+phone                  0.7 +81; 0.6 formatted JP; 0.5 E.164 or 11-digit       +0.4
+                       mobile; 0.3 10 digits unformatted
+e-mail                 0.9 (Message-ID before it: -0.5)                       +0.1
+payment card           0.6 grouped; 0.45 bare digits (IMEI/ICCID words: -0.5) +0.4
+My Number, licence     0.3                                                    +0.55
+postal code            0.9 with 〒; 0.3 NNN-NNNN; 0.2 seven digits             +0.4
+address                0.7 prefecture + municipality                          +0.3
+person name            0.7 as the value of a name key                         -
+IP address             0.6 public (private ranges: never; "version": -0.5)    +0.3
+AWS key id, secret     0.9 (secret: after its keyword, or 0.85 near a key id) +0.4 / -
+private key            1.0                                                    -
+=====================  =====================================================  ==========
+
+A scanner owns a hyperscan scratch space: use one scanner per thread (they can share one
+:class:`~andon.classify.detectors.DetectorSet` and its compiled database).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from andon.classify import validators as v
+from andon.classify.detectors import CONTEXT_CHARS, Alt, DetectorSet
+from andon.classify.model import DataType, Location, TextBlock
+
+SECRET_NEAR_KEY_BYTES = 200
+SECRET_NEAR_KEY_CONFIDENCE = 0.85
+_CONTEXT_BYTES = CONTEXT_CHARS * 3  # 30 characters of UTF-8 text are at most 90 bytes here
+_REMATCH_BYTES = 512
+_LOOKAHEAD_BYTES = 16  # longer than any look-ahead of an exact pattern
+_SECRET_SHAPE = re.compile(rb"(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])")
+
+
+class TextSink(Protocol):
+    """Receives each validated hit; the value is for hashing (subject counts), never to keep."""
+
+    def add(
+        self,
+        dtype: DataType,
+        normalized_value: str,
+        redacted: str,
+        location: Location,
+        confidence: float,
+    ) -> None: ...
+
+
+@dataclass(frozen=True)
+class TextHit:
+    """One hit as :class:`CollectingSink` keeps it (the value stays out of the repr)."""
+
+    dtype: DataType
+    value: str = field(repr=False)
+    redacted: str
+    location: Location
+    confidence: float
+
+
+@dataclass
+class CollectingSink:
+    """A :class:`TextSink` that keeps every hit in memory - for tests and small inputs."""
+
+    hits: list[TextHit] = field(default_factory=list)
+
+    def add(
+        self,
+        dtype: DataType,
+        normalized_value: str,
+        redacted: str,
+        location: Location,
+        confidence: float,
+    ) -> None:
+        self.hits.append(TextHit(dtype, normalized_value, redacted, location, confidence))
+
+    def __iter__(self) -> Iterator[TextHit]:
+        return iter(self.hits)
+
+    def of(self, dtype: DataType) -> list[TextHit]:
+        return [h for h in self.hits if h.dtype == dtype]
+
+    def types(self) -> set[DataType]:
+        return {h.dtype for h in self.hits}
+
+
+# A candidate: start, end, detector index, normalized value, confidence, raw text.
+_Cand = tuple[int, int, int, str, float, str]
+
+
+def context_around(data: bytes, start: int, end: int) -> tuple[bytes, bytes]:
+    """Up to 30 characters before and after ``data[start:end]``, on the same line."""
+    lo = max(0, start - _CONTEXT_BYTES)
+    nl = data.rfind(b"\n", lo, start)
+    if nl >= 0:
+        lo = nl + 1
+    hi = min(len(data), end + _CONTEXT_BYTES)
+    nl = data.find(b"\n", end, hi)
+    if nl >= 0:
+        hi = nl
+    before, after = data[lo:start], data[end:hi]
+    if len(before) > CONTEXT_CHARS:
+        before = before[-CONTEXT_CHARS:] if before.isascii() else _last_chars(before)
+    if len(after) > CONTEXT_CHARS:
+        after = after[:CONTEXT_CHARS] if after.isascii() else _first_chars(after)
+    return before, after
+
+
+def _last_chars(raw: bytes) -> bytes:
+    return raw.decode("utf-8", "ignore")[-CONTEXT_CHARS:].encode()
+
+
+def _first_chars(raw: bytes) -> bytes:
+    return raw.decode("utf-8", "ignore")[:CONTEXT_CHARS].encode()
+
+
+class TextScanner:
+    """Scans :class:`TextBlock` units with one :class:`DetectorSet` (one per thread)."""
+
+    def __init__(self, detectors: DetectorSet, *, threshold: float | None = None) -> None:
+        self.detectors = detectors
+        self.threshold = detectors.threshold if threshold is None else threshold
+        self._dets = detectors.detectors
+        self._alts: tuple[tuple[int, Alt], ...] = detectors.alternatives
+        self._db = detectors.database
+        self._scratch = detectors.new_scratch()
+        self._group: list[str | int] = [
+            "v" if "v" in a.exact.groupindex else 0 for _, a in self._alts
+        ]
+        self._keyed = [bool(d.context_keywords or d.negative_keywords) for d in self._dets]
+        kinds = [d.dtype for d in self._dets]
+        self._key_id = (
+            kinds.index(DataType.AWS_ACCESS_KEY) if DataType.AWS_ACCESS_KEY in kinds else -1
+        )
+        self._secret_id = (
+            kinds.index(DataType.AWS_SECRET_KEY) if DataType.AWS_SECRET_KEY in kinds else -1
+        )
+
+    def scan(self, block: TextBlock, sink: TextSink) -> None:
+        """Report every hit of ``block`` that reaches the threshold to ``sink``."""
+        data = block.data
+        if not data:
+            return
+        found: list[tuple[int, int]] = []
+        append = found.append
+
+        def on_match(pattern: int, _start: int, end: int, _flags: int, _ctx: object) -> None:
+            append((pattern, end))
+
+        self._db.scan(data, match_event_handler=on_match, scratch=self._scratch)
+        if not found:
+            return
+        cands = self._candidates(data, found)
+        if self._key_id >= 0 and self._secret_id >= 0:
+            cands.extend(self._secrets_near_keys(data, cands))
+        self._emit(block, _resolve(cands), sink)
+
+    def _candidates(self, data: bytes, found: list[tuple[int, int]]) -> list[_Cand]:
+        """Exact matches near the prefilter's end offsets, scored. Per alternative, end
+        offsets are grouped (``join``); a group not already inside a match gets a window of
+        ``max_len`` bytes before its first end (not reaching back into the previous window)
+        to ``tail`` bytes after its last."""
+        out: list[_Cand] = []
+        found.sort()
+        found.append((-1, 0))  # sentinel: flushes the last group
+        alts, size = self._alts, len(data)
+        cur, first, last, done = -1, 0, 0, 0
+        for aid, end in found:
+            if aid == cur:
+                if end <= done:
+                    continue
+                if end - last <= alts[aid][1].join:
+                    last = end
+                    continue
+            if cur >= 0 and last > done:
+                done = self._group_window(data, cur, first, last, done, size, out)
+            if aid != cur:
+                cur, done = aid, 0
+            first = last = end
+        return out
+
+    def _group_window(
+        self, data: bytes, aid: int, first: int, last: int, done: int, size: int, out: list[_Cand]
+    ) -> int:
+        pid, alt = self._alts[aid]
+        lo = max(done, first - alt.max_len, 0)
+        if alt.anchor:
+            at = data.rfind(alt.anchor, lo, first)
+            if at >= 0:
+                lo = max(lo, at - alt.anchor_back)
+        hi = min(size, last + alt.tail)
+        return max(self._window(data, pid, aid, lo, hi, out), last)
+
+    def _window(self, data: bytes, pid: int, aid: int, lo: int, hi: int, out: list[_Cand]) -> int:
+        """Score the exact matches in ``data[lo:hi]``; return the end of the last one."""
+        det, exact, group = self._dets[pid], self._alts[aid][1].exact, self._group[aid]
+        threshold, last, size = self.threshold, lo, len(data)
+        for m in exact.finditer(data, lo, hi):
+            if hi < size and m.end() + _LOOKAHEAD_BYTES > hi:
+                # Near the window's end the match may be cut short, or a look-ahead may
+                # have seen a false end of text: match again with room to spare.
+                again = exact.match(data, m.start(), min(size, hi + _REMATCH_BYTES))
+                if again is None:
+                    continue
+                m = again
+            last = m.end()
+            start, end = m.span(group)
+            if start < 0:
+                continue
+            raw = data[start:end].decode("utf-8", "replace")
+            scored = det.score(raw)
+            if scored is None:
+                continue
+            value, confidence = scored
+            if self._keyed[pid]:
+                delta = det.context_delta(*context_around(data, start, end))
+                confidence = min(1.0, max(0.0, confidence + delta))
+            if confidence >= threshold:
+                out.append((start, end, pid, value, confidence, raw))
+        return last
+
+    def _secrets_near_keys(self, data: bytes, cands: list[_Cand]) -> list[_Cand]:
+        taken = {(c[0], c[1]) for c in cands}
+        extra: list[_Cand] = []
+        for start, end, pid, *_ in cands:
+            if pid != self._key_id:
+                continue
+            lo = max(0, start - SECRET_NEAR_KEY_BYTES)
+            hi = min(len(data), end + SECRET_NEAR_KEY_BYTES)
+            for m in _SECRET_SHAPE.finditer(data, lo, hi):
+                raw = m.group(0).decode("ascii")
+                if m.span() not in taken and v.is_aws_secret_key(raw):
+                    taken.add(m.span())
+                    hit = (m.start(), m.end(), self._secret_id, raw, SECRET_NEAR_KEY_CONFIDENCE)
+                    extra.append((*hit, raw))
+        return extra
+
+    def _emit(self, block: TextBlock, hits: list[_Cand], sink: TextSink) -> None:
+        data, obj, dets = block.data, block.object, self._dets
+        line, pos = block.first_line, 0
+        for start, _end, pid, value, confidence, raw in hits:
+            line += data.count(b"\n", pos, start)
+            pos = start
+            det = dets[pid]
+            redacted = det.redact(value if det.redact_normalized else raw)
+            sink.add(det.dtype, value, redacted, Location(object=obj, line=line), confidence)
+
+
+def _resolve(cands: list[_Cand]) -> list[_Cand]:
+    """Hits sorted by start; where hits overlap, the most confident (then the longest, then
+    the detector listed first) wins and the others it overlaps are dropped."""
+    cands.sort(key=lambda c: (c[0], c[1]))
+    out: list[_Cand] = []
+    cluster: list[_Cand] = []
+    cluster_end = -1
+    for c in cands:
+        if c[0] < cluster_end:
+            cluster.append(c)
+            cluster_end = max(cluster_end, c[1])
+            continue
+        _flush(cluster, out)
+        cluster, cluster_end = [c], c[1]
+    _flush(cluster, out)
+    return out
+
+
+def _flush(cluster: list[_Cand], out: list[_Cand]) -> None:
+    if len(cluster) == 1:
+        out.append(cluster[0])
+        return
+    kept: list[_Cand] = []
+    for c in sorted(cluster, key=lambda c: (-c[4], c[0] - c[1], c[2])):
+        if all(c[1] <= k[0] or k[1] <= c[0] for k in kept):
+            kept.append(c)
+    out.extend(sorted(kept, key=lambda c: c[0]))
