@@ -112,6 +112,9 @@ class ScanOutcome:
 
 
 Progress = Callable[[Resource, Exposure], None]
+Enrich = Callable[[list[Finding]], list[Finding]]
+"""Called once after collection with every finding; returns the list with some replaced
+(``andon scan --classify`` adds what exposed buckets hold and re-rates severities)."""
 
 STORE_BATCH = 100
 """Resources written to the store per transaction during a scan."""
@@ -159,8 +162,12 @@ def run_scan(
     exemption_tag: str = "andon:public",
     meta: dict[str, Any] | None = None,
     on_resource: Progress | None = None,
+    enrich: Enrich | None = None,
 ) -> ScanOutcome:
     """Drive ``resources`` through exposure and rules, streaming into ``store`` if given.
+
+    ``enrich`` runs once every resource is in; the findings it replaces are written again
+    (the store keeps a finding's last version within a scan) before the scan is finished.
 
     A :class:`CollectError` (e.g. the endpoint died) ends the scan early: everything already
     collected is kept and the scan is stored as ``incomplete`` with the error as a gap.
@@ -187,6 +194,12 @@ def run_scan(
                 on_resource(resource, exposure)
         if writer is not None:
             writer.flush()
+        if enrich is not None:
+            before = outcome.findings
+            outcome.findings = enrich(before)
+            changed = [f for f, old in zip(outcome.findings, before, strict=True) if f is not old]
+            if store is not None and outcome.scan_id is not None and changed:
+                store.add_findings(outcome.scan_id, changed)
         outcome.status = ScanStatus.COMPLETE
     except CollectError as exc:
         outcome.status = ScanStatus.INCOMPLETE
@@ -290,6 +303,11 @@ def scan_aws(
                 finished_at=datetime.now(UTC),
             )
         scope = aws_scope(account, ctx.aws.regions, ctx.aws.endpoint_url)
+        enrich = None
+        if ctx.classify is not None:  # reads object content: only when asked
+            from andon.classify.integrate import ExposedDataClassifier
+
+            enrich = ExposedDataClassifier.for_scan(ctx, clients)
         meta = {
             "account": account,
             "regions": list(ctx.aws.regions),
@@ -304,6 +322,7 @@ def scan_aws(
             exemption_tag=ctx.exemption_tag,
             meta=meta,
             on_resource=on_resource,
+            enrich=enrich,
         )
     finally:
         clients.close()

@@ -129,7 +129,9 @@ class SubjectCounter:
         if self._hasher is None:
             self.hash_value("")  # raises the no-key error
         update, fresh, to_int = self._sketch(dtype).update, self._hasher.copy, int.from_bytes
-        for value in unique:  # hash_value, inlined: this loop runs once per distinct value
+        # Sorted: the sketch's state (and so its estimate) then does not depend on the
+        # process's string-hash seed, so every worker gives the same answer.
+        for value in sorted(unique):  # hash_value, inlined: once per distinct value
             h = fresh()
             h.update(value.encode("utf-8", "surrogatepass"))
             update(to_int(h.digest(), "little", signed=True))

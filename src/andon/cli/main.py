@@ -7,6 +7,7 @@ gaps, UNKNOWN verdicts or errors, nothing exposed found), 3 usage or configurati
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -15,6 +16,8 @@ from rich.markdown import Markdown
 from rich.table import Table
 
 from andon import __version__
+from andon.cli.classify import classify as classify_command
+from andon.cli.classify import classify_settings
 from andon.cli.common import (
     FORMAT_OPTION,
     OUTPUT_OPTION,
@@ -91,12 +94,35 @@ def scan(
     exemption_tag: Annotated[
         str, typer.Option(help="Tag that marks a resource public on purpose (value: the reason).")
     ] = "andon:public",
+    classify: Annotated[
+        bool,
+        typer.Option(
+            "--classify",
+            help="Also read a sample of each exposed bucket's content (GetObject) and rate "
+            "findings by the data found (docs/classify.md).",
+        ),
+    ] = False,
+    classify_bytes: Annotated[
+        str, typer.Option(metavar="SIZE", help="--classify: bytes read per bucket.")
+    ] = "64MiB",
+    classify_objects: Annotated[
+        int, typer.Option(min=1, help="--classify: objects read per bucket.")
+    ] = 200,
+    classify_total: Annotated[
+        str, typer.Option(metavar="SIZE", help="--classify: bytes read over all buckets.")
+    ] = "1GiB",
+    key_file: Annotated[
+        Path | None, typer.Option(help="--classify: key for the keyed hashes of subjects.")
+    ] = None,
 ) -> None:
     """Audit the S3 buckets of an AWS account: who in the world can read, list or write them."""
     ctx = Context(
         aws=AwsTarget(profile=profile, regions=tuple(region or ()), endpoint_url=endpoint_url),
         limits=Limits(concurrency=concurrency, object_acl_sample=object_acl_sample),
         exemption_tag=exemption_tag,
+        classify=classify_settings(classify_bytes, classify_objects, classify_total, key_file)
+        if classify
+        else None,
     )
     code = run_and_report(
         ctx, fmt=fmt, output=output, db=db, no_store=no_store, rule_patterns=rules or []
@@ -260,6 +286,9 @@ def demo(
     from andon.cli.demo import run_demo
 
     raise typer.Exit(run_demo(db=db, fmt=fmt, output=output, seed=seed))
+
+
+app.command("classify")(classify_command)
 
 
 def run() -> None:

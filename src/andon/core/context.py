@@ -28,8 +28,20 @@ class AwsTarget:
     regions: tuple[str, ...] = ()  # empty: every region the account's buckets live in
     endpoint_url: str | None = None  # emulators and S3-compatible stores
     access_key_id: str | None = None
-    secret_access_key: str | None = None
-    session_token: str | None = None
+    secret_access_key: str | None = field(default=None, repr=False)
+    session_token: str | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
+class ClassifySettings:
+    """Content classification of exposed buckets during a scan (``andon scan --classify``):
+    budgets per bucket and in total, in stored bytes read (see ``docs/classify.md``)."""
+
+    bucket_bytes: int = 64 * 1024 * 1024  # sampled per bucket
+    bucket_objects: int = 200  # objects read per bucket at most
+    total_bytes: int = 1024 * 1024 * 1024  # over all buckets; readable buckets come first
+    max_listed: int = 100_000  # objects listed per bucket before the listing stops
+    key_file: str | None = None  # the subject key (default: the user's key file)
 
 
 @dataclass(frozen=True)
@@ -39,3 +51,4 @@ class Context:
     aws: AwsTarget = field(default_factory=AwsTarget)
     limits: Limits = field(default_factory=Limits)
     exemption_tag: str = "andon:public"  # a resource with this tag is public on purpose
+    classify: ClassifySettings | None = None  # None: no content is read
