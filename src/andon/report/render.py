@@ -161,6 +161,22 @@ def findings_table(findings: Sequence[Finding]) -> Table:
     return table
 
 
+def data_line(data: dict[str, Any]) -> str:
+    """One line for what ``andon scan --classify`` found in a bucket (counts, never values)."""
+    if not data.get("classified", False):
+        return f"not classified ({data.get('reason', '')})"
+    types = data.get("types") or {}
+    found = ", ".join(f"{t} {n:,}" for t, n in sorted(types.items(), key=lambda kv: -kv[1]))
+    subjects = data.get("subjects") or {}
+    who = ", ".join(f"~{n:,} {k}s" for k, n in subjects.items() if n)
+    share = data.get("inspected_fraction")
+    seen = f"{share:.0%} inspected" if isinstance(share, int | float) else ""
+    sev = data.get("severity") or {}
+    rated = f"severity {sev.get('base')} → {sev.get('rated')}" if sev else ""
+    parts = [found or "nothing recognizable", who, seen, rated]
+    return "; ".join(p for p in parts if p)
+
+
 def print_reasons(console: Console, findings: Sequence[Finding]) -> None:
     """Each exposed resource once, with the reasons of its verdict."""
     seen: set[str] = set()
@@ -181,6 +197,9 @@ def print_reasons(console: Console, findings: Sequence[Finding]) -> None:
         console.print(head)
         for r in e.reasons:
             console.print(_t(f"  - {r}"))
+        data = f.evidence.get("data")
+        if isinstance(data, dict):
+            console.print(_t(f"  data: {data_line(data)}"))
 
 
 def gaps_table(gaps: Sequence[Gap]) -> Table:
