@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.panel import Panel
 
 from andon.cli.common import Format, fail, run_and_report
-from andon.core.context import AwsTarget, Context, Limits
+from andon.core.context import AwsTarget, ClassifySettings, Context, Limits
 from andon.core.errors import AndonError
 from andon.core.model import Exposure, Level, Resource
 from andon.report.safe import plain
@@ -28,7 +28,9 @@ if TYPE_CHECKING:
     from andon.demo import EstateManifest
 
 
-def run_demo(*, db: str | None, fmt: Format, output: Path | None, seed: int) -> int:
+def run_demo(
+    *, db: str | None, fmt: Format, output: Path | None, seed: int, classify: bool = True
+) -> int:
     from andon.demo import EmulatedCloud, seed_estate
 
     err = Console(stderr=True)
@@ -60,6 +62,7 @@ def run_demo(*, db: str | None, fmt: Format, output: Path | None, seed: int) -> 
                 regions=(),
             ),
             limits=Limits(concurrency=8),
+            classify=ClassifySettings() if classify else None,
         )
         seen: dict[str, Exposure] = {}
 

@@ -281,11 +281,18 @@ def demo(
     fmt: FORMAT_OPTION = Format.table,
     output: OUTPUT_OPTION = None,
     seed: Annotated[int, typer.Option(help="Seed of the synthetic estate.")] = 42,
+    classify: Annotated[
+        bool,
+        typer.Option(
+            "--classify/--no-classify",
+            help="Also read what the exposed buckets hold (as andon scan --classify).",
+        ),
+    ] = True,
 ) -> None:
     """Start an emulated cloud on loopback, seed a connected-car estate, and audit it."""
     from andon.cli.demo import run_demo
 
-    raise typer.Exit(run_demo(db=db, fmt=fmt, output=output, seed=seed))
+    raise typer.Exit(run_demo(db=db, fmt=fmt, output=output, seed=seed, classify=classify))
 
 
 app.command("classify")(classify_command)

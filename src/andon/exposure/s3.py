@@ -67,6 +67,7 @@ class _Tally:
             return
         state, why = blocked
         text = ", ".join(a.value for a in ACCESS_ORDER if a in kinds)
+        gives = "give" if source.startswith("the ACLs of") else "gives"
         if state == Tri.YES:
             self.latent |= kinds
             self.reasons.append(
@@ -74,10 +75,10 @@ class _Tally:
             )
         elif state == Tri.NO:
             self.access |= kinds
-            self.reasons.append(f"not blocked: {why}, so {source} gives {text} to the public")
+            self.reasons.append(f"not blocked: {why}, so {source} {gives} {text} to the public")
         else:
             self.unknown |= kinds
-            self.reasons.append(f"unknown: {source} gives {text} unless blocked, but {why}")
+            self.reasons.append(f"unknown: {source} {gives} {text} unless blocked, but {why}")
 
     def maybe(self, kinds: frozenset[Access], blocked: tuple[Tri, str], source: str) -> None:
         """Kinds a source *might* give (unreadable part): unknown unless surely blocked."""
