@@ -189,12 +189,14 @@ def parse_operator(name: str) -> Operator | None:
     return Operator(raw, spec[0], spec[1], if_exists, qualifier)
 
 
-def key_class(key: str) -> str:
-    """``restricting``, ``open`` or ``unknown``."""
+def key_class(key: str, kind: PolicyKind | None = None) -> str:
+    """``restricting``, ``open`` or ``unknown`` (a service profile may add its own keys)."""
     k = key.lower()
-    if k in RESTRICTING_KEYS:
+    if k in RESTRICTING_KEYS or (kind is not None and k in kind.restricting_keys):
         return "restricting"
     if k in OPEN_KEYS or k.startswith(OPEN_KEY_PREFIXES):
+        return "open"
+    if kind is not None and (k in kind.open_keys or k.startswith(kind.open_key_prefixes)):
         return "open"
     return "unknown"
 
@@ -240,6 +242,18 @@ class PolicyKind:
     # access-point keys are known values rather than attacker-controlled ones.
     via_access_point_arn: str = ""
     via_access_point_account: str = ""
+    # A service's own keys (lower-case), from its profile in :mod:`andon.exposure.services`.
+    restricting_keys: frozenset[str] = frozenset()
+    open_keys: frozenset[str] = frozenset()
+    open_key_prefixes: tuple[str, ...] = ()
+    # Bool keys that pin the caller when true (EFS elasticfilesystem:AccessedViaMountTarget).
+    restricting_bools: frozenset[str] = frozenset()
+    # Keys whose value is a known fact of the resource (lambda:FunctionUrlAuthType = NONE).
+    known_values: tuple[tuple[str, str], ...] = ()
+
+    def known(self, key: str) -> str | None:
+        k = key.lower()
+        return next((v for name, v in self.known_values if name == k), None)
 
 
 def _value_is_fixed(key: str, op: Operator, value: str, kind: PolicyKind) -> tuple[bool, str]:
@@ -298,6 +312,34 @@ def _ap_key_holds(key: str, op: Operator, values: list[str], kind: PolicyKind) -
     return Tri.of(hit != op.negated)
 
 
+def holds_for(op: Operator, values: list[str], actual: str) -> Tri:
+    """Does one condition hold for a request whose (single-valued) key is ``actual``?
+
+    The key is present, so ``...IfExists`` and the set qualifiers behave like the base
+    operator (IAM User Guide, "Condition operators" and "set operators").
+    """
+    if op.family == "like":
+        hit = any(glob_match(v, actual, ignore_case=False) for v in values)
+    elif op.family in ("string", "bool"):
+        ignore = "ignorecase" in op.name.lower() or op.family == "bool"
+        hit = any(v.lower() == actual.lower() if ignore else v == actual for v in values)
+    elif op.family == "null":
+        return Tri.of(values[0].lower() == "false")
+    else:
+        return Tri.MAYBE
+    return Tri.of(hit != op.negated)
+
+
+def _known_holds(key: str, op: Operator, values: list[str], kind: PolicyKind) -> Tri | None:
+    actual = kind.known(key)
+    return None if actual is None else holds_for(op, values, actual)
+
+
+def _restricting_bool(key: str, kind: PolicyKind) -> bool:
+    k = key.lower()
+    return k == "aws:principalisawsservice" or k in kind.restricting_bools
+
+
 @dataclass(frozen=True)
 class ConditionResult:
     """``value``: for an Allow, can the public satisfy the block; for a Deny, can it escape."""
@@ -311,7 +353,10 @@ def _one_allow(op: Operator, key: str, values: list[str], kind: PolicyKind) -> t
     ap = _ap_key_holds(key, op, values, kind)
     if ap is not None:
         return ap, "" if ap else f"{key} does not match the access point"
-    cls = key_class(key)
+    known = _known_holds(key, op, values, kind)
+    if known is not None:
+        return known, "" if known else f"limited by {key}, which is {kind.known(key)} here"
+    cls = key_class(key, kind)
     if cls == "unknown":
         return Tri.MAYBE, f"condition key {key} is not known to Andon"
     if cls == "open":
@@ -319,8 +364,10 @@ def _one_allow(op: Operator, key: str, values: list[str], kind: PolicyKind) -> t
     if op.family == "null":
         return Tri.YES, ""  # presence alone never pins a value
     if op.family == "bool":
-        if key.lower() == "aws:principalisawsservice" and values == ["true"]:
-            return Tri.NO, f"{op.name} {key} = true limits it to AWS service principals"
+        if _restricting_bool(key, kind) and values == ["true"]:
+            if key.lower() == "aws:principalisawsservice":
+                return Tri.NO, f"{op.name} {key} = true limits it to AWS service principals"
+            return Tri.NO, f"limited to callers with {key} = true"
         return Tri.YES, ""
     if op.family == "other":
         return Tri.YES, ""
@@ -359,18 +406,19 @@ def _one_escape(op: Operator, key: str, values: list[str], kind: PolicyKind) -> 
     ap = _ap_key_holds(key, op, values, kind)
     if ap is not None:
         return ~ap, ""
-    cls = key_class(key)
+    known = _known_holds(key, op, values, kind)
+    if known is not None:
+        return ~known, ""
+    cls = key_class(key, kind)
     if cls == "unknown":
         return Tri.MAYBE, f"condition key {key} is not known to Andon"
     if cls == "open":
         return Tri.YES, ""
     if op.family in ("null", "other", "bool"):
-        if (
-            op.family == "bool"
-            and key.lower() == "aws:principalisawsservice"
-            and values == ["false"]
-        ):
-            return Tri.NO, f"only AWS service principals escape the Deny ({key})"
+        if op.family == "bool" and _restricting_bool(key, kind) and values == ["false"]:
+            if key.lower() == "aws:principalisawsservice":
+                return Tri.NO, f"only AWS service principals escape the Deny ({key})"
+            return Tri.NO, f"only callers with {key} = true escape the Deny"
         return Tri.YES, ""
     if not op.negated:
         # Deny when key equals/likes values: the public simply uses another value.
@@ -428,3 +476,32 @@ def evaluate_condition(block: Any, *, deny: bool, kind: PolicyKind) -> Condition
     if value == Tri.YES:
         return ConditionResult(value, tuple(w for _, w in results if w))
     return ConditionResult(value, tuple(w for r, w in results if w and r != Tri.YES))
+
+
+@dataclass(frozen=True)
+class Clause:
+    """One (operator, key, values) test of a Condition block; ``None`` parts are malformed."""
+
+    op_name: str
+    op: Operator | None
+    key: str
+    values: tuple[str, ...] | None
+
+
+def clauses(block: Any) -> tuple[Clause, ...] | None:
+    """The clauses of a Condition block (``()`` when absent); ``None`` when it is malformed."""
+    if block is None:
+        return ()
+    if not isinstance(block, Mapping):
+        return None
+    out: list[Clause] = []
+    for op_name, body in block.items():
+        op = parse_operator(str(op_name))
+        if not isinstance(body, Mapping) or not body:
+            out.append(Clause(str(op_name), None, "", None))
+            continue
+        for key, raw in body.items():
+            values = _values(raw)
+            vals = None if values is None else tuple(values)
+            out.append(Clause(str(op_name), op, str(key), vals))
+    return tuple(out)

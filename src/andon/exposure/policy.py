@@ -9,8 +9,10 @@ policy language does: ``Deny`` statements take access back (``Deny`` wins), ``No
 actions and resources match as IAM matches them (IAM User Guide, "Policy evaluation logic" and
 "IAM JSON policy elements").
 
-Everything is decided per S3 action of :mod:`andon.exposure.s3_actions` and per resource level
-(the bucket itself, or some object in it), then folded into access kinds.
+Everything is decided per action of the service's catalogue (:mod:`andon.exposure.services`;
+S3 by default) and per resource level (the resource itself, e.g. the bucket, or something under
+it, e.g. an object), then folded into access kinds. The same code serves every service: only the
+catalogue, the service's condition keys and the resource's ARNs differ.
 """
 
 from __future__ import annotations
@@ -30,7 +32,8 @@ from andon.exposure.globs import (
     matches_all_with_prefix,
     matches_some_with_prefix,
 )
-from andon.exposure.s3_actions import BUCKET, S3_ACTIONS
+from andon.exposure.s3_actions import BUCKET
+from andon.exposure.services import S3, ServiceProfile
 from andon.exposure.tri import Tri
 
 _ACCOUNT_IN_ARN = re.compile(r"^arn:aws[\w-]*:(?:iam|sts)::(\d{12}):")
@@ -47,6 +50,11 @@ class PolicyTarget:
     object_prefix: str  # arn:aws:s3:::bucket/ , or <access point ARN>/object/
     owner_account: str = ""
     kind: PolicyKind = field(default_factory=PolicyKind)
+    service: ServiceProfile = S3
+
+    @property
+    def actions(self) -> frozenset[str]:
+        return frozenset(self.service.actions)
 
     @staticmethod
     def bucket(name: str, owner_account: str = "", kind: PolicyKind | None = None) -> PolicyTarget:
@@ -80,7 +88,9 @@ class PolicyAnalysis:
 
 
 @dataclass
-class _Statement:
+class Statement:
+    """One parsed statement; ``raw`` keeps the JSON for analyses beyond "public"."""
+
     ref: str
     deny: bool
     applies: Tri  # Allow: granted to the public; Deny: applies to the public
@@ -91,6 +101,7 @@ class _Statement:
     cond: Tri  # Allow: public can satisfy; Deny: public can escape
     cond_notes: tuple[str, ...]
     accounts: frozenset[str]
+    raw: Mapping[str, Any] = field(default_factory=dict)
 
 
 def _as_list(value: Any) -> list[Any] | None:
@@ -171,25 +182,43 @@ def _principal_values(raw: Any) -> list[str] | None:
     return _as_list(raw)
 
 
-def _actions(stmt: Mapping[str, Any]) -> frozenset[str] | None:
+def _actions(stmt: Mapping[str, Any], catalogue: frozenset[str]) -> frozenset[str] | None:
     negate = "NotAction" in stmt
     raw = stmt.get("NotAction") if negate else stmt.get("Action")
     patterns = _as_list(raw)
     if patterns is None:
         return None
-    hit = {a for a in S3_ACTIONS if any(glob_match(p, a, ignore_case=True) for p in patterns)}
-    return frozenset(set(S3_ACTIONS) - hit if negate else hit)
+    hit = {a for a in catalogue if any(glob_match(p, a, ignore_case=True) for p in patterns)}
+    return frozenset(set(catalogue) - hit if negate else hit)
 
 
-def _touches_other_actions(stmt: Mapping[str, Any]) -> bool:
-    """Whether an Allow also covers S3 actions outside the catalogue (policy status only)."""
+def _touches_other_actions(stmt: Mapping[str, Any], namespaces: tuple[str, ...]) -> bool:
+    """Whether an Allow also covers actions outside the catalogue (policy status only)."""
     if "NotAction" in stmt:
         return True
     patterns = _as_list(stmt.get("Action")) or []
-    return any(p.lower().startswith("s3:") or p == "*" for p in patterns)
+    prefixes = tuple(f"{ns}:" for ns in namespaces)
+    return any(p.lower().startswith(prefixes) or p == "*" for p in patterns)
 
 
-def _parse(index: int, stmt: Any, target: PolicyTarget) -> _Statement | str:
+def _resources(stmt: Mapping[str, Any], target: PolicyTarget) -> tuple[bool, list[str] | None]:
+    """``(is NotResource, patterns)``; a service whose policies may omit ``Resource`` (ECR,
+    EFS) means the resource the policy is attached to, and shorthand prefixes
+    (``execute-api:/``) stand for the resource's own ARN."""
+    not_resource = "NotResource" in stmt
+    if not not_resource and "Resource" not in stmt and target.service.resource_optional:
+        return False, [target.resource_arn, f"{target.object_prefix}*"]
+    resources = _as_list(stmt.get("NotResource") if not_resource else stmt.get("Resource"))
+    short = target.service.shorthand
+    if resources is not None and short:
+        resources = [
+            f"{target.resource_arn}/{r[len(short) :]}" if r.startswith(short) else r
+            for r in resources
+        ]
+    return not_resource, resources
+
+
+def _parse(index: int, stmt: Any, target: PolicyTarget) -> Statement | str:
     """A parsed statement, or a message ``"<Effect>: <what is wrong>"`` for a malformed one."""
     if not isinstance(stmt, Mapping):
         return f"Unknown: statement #{index + 1} is not an object"
@@ -198,16 +227,15 @@ def _parse(index: int, stmt: Any, target: PolicyTarget) -> _Statement | str:
     if effect not in ("Allow", "Deny"):
         return f"Unknown: {ref} has Effect {effect!r}, neither Allow nor Deny"
     deny = effect == "Deny"
-    actions = _actions(stmt)
+    actions = _actions(stmt, target.actions)
     if actions is None:
         return f"{effect}: {ref} has no valid Action or NotAction"
-    not_resource = "NotResource" in stmt
-    resources = _as_list(stmt.get("NotResource") if not_resource else stmt.get("Resource"))
+    not_resource, resources = _resources(stmt, target)
     if resources is None:
         return f"{effect}: {ref} has no valid Resource or NotResource"
     applies, desc, accounts = _principal(stmt, deny)
     cond = evaluate_condition(stmt.get("Condition"), deny=deny, kind=target.kind)
-    return _Statement(
+    return Statement(
         ref,
         deny,
         applies,
@@ -218,10 +246,11 @@ def _parse(index: int, stmt: Any, target: PolicyTarget) -> _Statement | str:
         cond.value,
         cond.reasons,
         accounts,
+        stmt,
     )
 
 
-def _scope(st: _Statement, level: str, target: PolicyTarget) -> bool:
+def _scope(st: Statement, level: str, target: PolicyTarget) -> bool:
     """Does the statement reach the bucket itself (BUCKET) or some object in it (OBJECT)?"""
     if level == BUCKET:
         hit = any(glob_match(p, target.resource_arn) for p in st.resources)
@@ -231,7 +260,7 @@ def _scope(st: _Statement, level: str, target: PolicyTarget) -> bool:
     return any(matches_some_with_prefix(p, target.object_prefix) for p in st.resources)
 
 
-def _deny_covers(deny: _Statement, allow: _Statement, level: str, target: PolicyTarget) -> bool:
+def _deny_covers(deny: Statement, allow: Statement, level: str, target: PolicyTarget) -> bool:
     """Does the Deny reach every resource the Allow grants at this level?"""
     if level == BUCKET:
         return _scope(deny, BUCKET, target)
@@ -245,36 +274,65 @@ def _deny_covers(deny: _Statement, allow: _Statement, level: str, target: Policy
     return all(any(covers(d, a) for d in deny.resources) for a in granted)
 
 
-def analyze_policy(text: str, target: PolicyTarget) -> PolicyAnalysis:
-    """Decide, per access kind, whether the policy gives it to the public."""
-    unknown_all = {a: Tri.MAYBE for a in ACCESS_ORDER}
+@dataclass(frozen=True)
+class ParsedPolicy:
+    """A policy's statements, the malformed ones (``"<Effect>: <why>"``), and Allows that also
+    touch actions outside the catalogue; ``error`` when the document itself is unreadable."""
+
+    statements: tuple[Statement, ...] = ()
+    malformed: tuple[str, ...] = ()
+    other_actions: tuple[Statement, ...] = ()
+    error: str = ""
+
+
+def parse_policy(text: str, target: PolicyTarget) -> ParsedPolicy:
+    """Parse a policy document for ``target`` (statements that fail to parse are listed)."""
     try:
         doc = json.loads(text)
     except (ValueError, TypeError) as exc:
-        why = f"the policy is not valid JSON ({exc})"
-        return PolicyAnalysis(unknown_all, (why,), Tri.MAYBE, error=why)
+        return ParsedPolicy(error=f"the policy is not valid JSON ({exc})")
     if not isinstance(doc, Mapping):
-        why = "the policy is not a JSON object"
-        return PolicyAnalysis(unknown_all, (why,), Tri.MAYBE, error=why)
+        return ParsedPolicy(error="the policy is not a JSON object")
     raw_statements = doc.get("Statement")
     if isinstance(raw_statements, Mapping):
         raw_statements = [raw_statements]
     if not isinstance(raw_statements, list):
-        why = "the policy has no Statement list"
-        return PolicyAnalysis(unknown_all, (why,), Tri.MAYBE, error=why)
-
-    statements: list[_Statement] = []
-    other_actions: list[_Statement] = []
+        return ParsedPolicy(error="the policy has no Statement list")
+    statements: list[Statement] = []
+    other_actions: list[Statement] = []
     malformed: list[str] = []
-    is_public = Tri.NO
     for i, raw in enumerate(raw_statements):
         parsed = _parse(i, raw, target)
         if isinstance(parsed, str):
             malformed.append(parsed)
             continue
         statements.append(parsed)
-        if not parsed.deny and _touches_other_actions(raw):
+        if not parsed.deny and _touches_other_actions(raw, target.service.namespaces):
             other_actions.append(parsed)
+    return ParsedPolicy(tuple(statements), tuple(malformed), tuple(other_actions))
+
+
+def reaches(st: Statement, level: str, target: PolicyTarget) -> bool:
+    """Does the statement reach the resource itself (``RESOURCE``) or something under it?"""
+    return _scope(st, level, target)
+
+
+def deny_covers(deny: Statement, allow: Statement, level: str, target: PolicyTarget) -> bool:
+    """Does the Deny reach every resource the Allow grants at this level?"""
+    return _deny_covers(deny, allow, level, target)
+
+
+def analyze_policy(text: str, target: PolicyTarget) -> PolicyAnalysis:
+    """Decide, per access kind, whether the policy gives it to the public."""
+    unknown_all = {a: Tri.MAYBE for a in ACCESS_ORDER}
+    parsed_policy = parse_policy(text, target)
+    if parsed_policy.error:
+        why = parsed_policy.error
+        return PolicyAnalysis(unknown_all, (why,), Tri.MAYBE, error=why)
+    statements = list(parsed_policy.statements)
+    other_actions = list(parsed_policy.other_actions)
+    malformed = list(parsed_policy.malformed)
+    is_public = Tri.NO
 
     allows = [s for s in statements if not s.deny]
     denies = [s for s in statements if s.deny]
@@ -282,22 +340,24 @@ def analyze_policy(text: str, target: PolicyTarget) -> PolicyAnalysis:
     # statement ref → (access kinds granted YES / MAYBE, deny refs that took access back)
     granted: dict[str, dict[Access, Tri]] = {}
     taken_back: dict[str, set[str]] = {}
-    for action, (kind, level) in S3_ACTIONS.items():
-        for allow in allows:
-            if action not in allow.actions or not _scope(allow, level, target):
-                continue
-            t = allow.applies & allow.cond
-            if t == Tri.NO:
-                continue
-            for deny in denies:
-                if action in deny.actions and _deny_covers(deny, allow, level, target):
-                    blocked = deny.applies & ~deny.cond
-                    if blocked != Tri.NO:
-                        taken_back.setdefault(allow.ref, set()).add(deny.ref)
-                    t = t & ~blocked
-            per = granted.setdefault(allow.ref, {})
-            per[kind] = per.get(kind, Tri.NO) | t
-            access[kind] = access[kind] | t
+    for action, (kinds, levels) in target.service.actions.items():
+        for level in levels:
+            for allow in allows:
+                if action not in allow.actions or not _scope(allow, level, target):
+                    continue
+                t = allow.applies & allow.cond
+                if t == Tri.NO:
+                    continue
+                for deny in denies:
+                    if action in deny.actions and _deny_covers(deny, allow, level, target):
+                        blocked = deny.applies & ~deny.cond
+                        if blocked != Tri.NO:
+                            taken_back.setdefault(allow.ref, set()).add(deny.ref)
+                        t = t & ~blocked
+                per = granted.setdefault(allow.ref, {})
+                for kind in kinds:
+                    per[kind] = per.get(kind, Tri.NO) | t
+                    access[kind] = access[kind] | t
     for message in malformed:
         # A statement Andon cannot read may grant anything (Allow) or take anything back (Deny).
         could_deny = "Deny" in message.split(":", 1)[0]
@@ -330,8 +390,8 @@ def _kinds_text(kinds: dict[Access, Tri], value: Tri) -> str:
 
 
 def _reasons(
-    allows: list[_Statement],
-    denies: list[_Statement],
+    allows: list[Statement],
+    denies: list[Statement],
     granted: dict[str, dict[Access, Tri]],
     taken_back: dict[str, set[str]],
     malformed: list[str],
