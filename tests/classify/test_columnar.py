@@ -56,6 +56,11 @@ def imei(rng: random.Random) -> str:
     return luhn("35", 15, rng)
 
 
+def bad_imei(rng: random.Random) -> str:
+    s = imei(rng)
+    return s[:-1] + str((int(s[-1]) + 1) % 10)  # Luhn broken
+
+
 def iccid(rng: random.Random) -> str:
     return luhn("8981", 19, rng)
 
@@ -94,6 +99,17 @@ def scan(
     return clf, result
 
 
+BOOSTS = (0.0, 0.2, 0.3, 0.4, 0.5)  # context boosts of the detectors
+
+
+def reported(scored: tuple[str, float] | None, named: bool, boost: float) -> bool:
+    """What the text path reports: a valid value whose confidence with context reaches the
+    threshold (in a named column, every valid value)."""
+    if scored is None:
+        return False
+    return named or min(scored[1] + boost, 1.0) >= DETECTORS.threshold
+
+
 # -- decisions --------------------------------------------------------------------------------
 
 R = random.Random(7)
@@ -115,6 +131,10 @@ DECISIONS: list[tuple[str, list[Any], str, DataType | None]] = [
     ("frame", col(vin), "type", D.VIN),  # unnamed for VIN: decided by check digits
     ("imei", col(imei), "type", D.IMEI),
     ("端末ID", col(imei), "type", D.IMEI),
+    ("dcm", col(imei), "type", D.IMEI),  # a context keyword in the name: bare IMEIs count
+    ("tcuSerial", col(imei), "type", D.IMEI),
+    ("col9", col(imei), "skip", None),  # bare IMEIs alone need context (0.45)
+    ("dcm", col(bad_imei), "skip", None),  # context does not make invalid IMEIs valid
     ("deviceImei", [int(x) for x in col(imei)], "type", D.IMEI),  # an int64 column
     ("iccid", col(iccid), "type", D.ICCID),
     ("sim_id", col(iccid), "type", D.ICCID),
@@ -136,6 +156,8 @@ DECISIONS: list[tuple[str, list[Any], str, DataType | None]] = [
     ("serial", col(card), "skip", None),  # Luhn-valid, but the name says serial number
     ("device_serial", col(card), "skip", None),
     ("col7", col(card), "skip", None),  # bare card numbers need a keyword (as Macie's)
+    ("paid_with", col(card), "type", D.PAYMENT_CARD),  # ... which the name may hold
+    ("payment_serial", col(card), "skip", None),  # a card keyword, but a serial number
     ("card_number", col(card), "type", D.PAYMENT_CARD),
     ("my_number", col(my_no), "type", D.JP_MY_NUMBER),
     ("customer_no", col(my_no), "skip", None),  # a valid My Number alone is 1 in 11
@@ -537,11 +559,15 @@ _digits = st.text("0123456789", min_size=12, max_size=20)
         max_size=30,
     ),
     st.booleans(),
+    st.sampled_from(BOOSTS),
 )
-def test_column_checks_agree_with_the_detectors(values: list[str], named: bool) -> None:
+def test_column_checks_agree_with_the_detectors(
+    values: list[str], named: bool, boost: float
+) -> None:
     """Vectorized masks, thresholds and normalization give what the detectors' ``score``
-    gives value by value. Values on which the validators' own mask and scalar check
-    disagree are theirs to settle (e.g. 13-digit numbers with a Diners prefix) and skipped."""
+    gives value by value (plus the context ``boost`` a column name gives). Values on which the
+    validators' own mask and scalar check disagree are theirs to settle (e.g. 13-digit numbers
+    with a Diners prefix) and skipped."""
     clf = ColumnClassifier(detectors=DETECTORS)
     pairs: list[tuple[DataType, Callable[[Any], Any], Callable[[str], bool]]] = [
         (D.VIN, lambda a: v.vin_mask(a, require_check_digit=False), v.is_vin_structure),
@@ -555,9 +581,11 @@ def test_column_checks_agree_with_the_detectors(values: list[str], named: bool) 
         assert detector is not None
         own = mask(pa.array(values)).to_pylist()
         kept = [x for x, m in zip(values, own, strict=True) if bool(m) == scalar(x)]
-        ok, normal = clf.check(dtype, pa.array(kept, pa.string()), named=named)
+        ok, normal = clf.check(dtype, pa.array(kept, pa.string()), named=named, boost=boost)
         scores = [detector.score(x) for x in kept]
-        expected = [s is not None and (named or s[1] >= DETECTORS.threshold) for s in scores]
+        expected = [reported(s, named, boost) for s in scores]
+        if dtype is D.IMEI and not named:  # IMEISVs (no check digit): in IMEI columns only
+            expected = [e and v.is_imei(x) for e, x in zip(expected, kept, strict=True)]
         assert ok.tolist() == expected, dtype
         wanted = [s[0] for s, e in zip(scores, expected, strict=True) if e and s is not None]
         assert sorted(normal) == sorted(wanted), dtype
@@ -674,10 +702,13 @@ _shapes = st.one_of(
 
 
 @settings(max_examples=int(os.environ.get("ANDON_HYPOTHESIS_EXAMPLES", "80")), deadline=None)
-@given(st.lists(_shapes, min_size=1, max_size=25), st.booleans())
-def test_scalar_checks_agree_with_the_detectors(values: list[str], named: bool) -> None:
+@given(st.lists(_shapes, min_size=1, max_size=25), st.booleans(), st.sampled_from(BOOSTS))
+def test_scalar_checks_agree_with_the_detectors(
+    values: list[str], named: bool, boost: float
+) -> None:
     """The column path counts a cell when it has the detector's ``value_regex`` shape and
-    its ``score`` reaches the threshold (or the column is named) - as the text path would."""
+    its ``score`` plus the name's context ``boost`` reaches the threshold (or the column is
+    named) - as the text path would with a keyword near the value."""
     clf = ColumnClassifier(detectors=DETECTORS)
     arr = canonical(pa.array(values))  # the column path validates canonical values
     values = arr.to_pylist()
@@ -685,12 +716,11 @@ def test_scalar_checks_agree_with_the_detectors(values: list[str], named: bool) 
                   D.AWS_ACCESS_KEY, D.JP_DRIVERS_LICENSE):  # fmt: skip
         detector = DETECTORS.get(dtype)
         assert detector is not None
-        ok, _ = clf.check(dtype, arr, named=named)
+        ok, _ = clf.check(dtype, arr, named=named, boost=boost)
         shape = re.compile(detector.value_regex)  # a cell must have the detector's shape
         for value, got in zip(values, ok.tolist(), strict=True):
             scored = detector.score(value) if shape.search(value) else None
-            want = scored is not None and (named or scored[1] >= DETECTORS.threshold)
-            assert got == want, (dtype, value)
+            assert got == reported(scored, named, boost), (dtype, value)
 
 
 def test_dictionary_values_of_other_rows_are_not_counted() -> None:
@@ -700,3 +730,105 @@ def test_dictionary_values_of_other_rows_are_not_counted() -> None:
     assert result.tallies[D.VIN].count == 9
     assert result.subjects.estimate(D.VIN) == 3
     assert [loc.record for loc in result.tallies[D.VIN].locations] == [0, 1, 3, 4, 5, 7, 8, 9, 11]
+
+
+# -- columns that name several types; names as context; folded keys ----------------------------
+
+
+def dealer_chassis_column(rng: random.Random, rows: int) -> tuple[list[str | None], set[str]]:
+    """Frame numbers of domestic cars, VINs of imported ones on every tenth row (a fifth of
+    them without a valid check digit), some blanks and junk; and the VINs used."""
+    vins = [vin(rng, "WVW", check=k % 5 != 0) for k in range(12)]
+    frames = [chassis(rng) for _ in range(50)]
+    values: list[str | None] = []
+    for i in range(rows):
+        if i % 10 == 3:
+            values.append(vins[(i // 10) % len(vins)])
+        elif i % 25 == 7:
+            values.append(None if i % 2 else "N/A")
+        else:
+            values.append(frames[i % len(frames)])
+    return values, set(vins)
+
+
+@pytest.mark.parametrize(
+    ("name", "kind"),
+    [("車台番号", "csv"), ("chassis_no", "parquet"), ("$.vehicle.chassis_no", "json")],
+)
+def test_a_column_named_for_two_types_counts_both(name: str, kind: str) -> None:
+    values, vins = dealer_chassis_column(random.Random(5), 400)
+    clf = ColumnClassifier(detectors=DETECTORS)
+    result = ObjectResult.new("o", KEY)
+    for first in (0, 200):
+        clf.scan(batch({name: values[first : first + 200]}, "o", first, kind), result)
+    decision = clf.decisions("o")[name]
+    assert decision.dtype is D.JP_CHASSIS_NUMBER and [t for t, _ in decision.also] == [D.VIN]
+    vin_rows = [i for i, x in enumerate(values) if x in vins]
+    frame_rows = [i for i, x in enumerate(values) if x and "-" in x]
+    assert result.tallies[D.VIN].count == len(vin_rows) == 40
+    assert result.tallies[D.JP_CHASSIS_NUMBER].count == len(frame_rows)
+    assert result.subjects.estimate(D.VIN) == len(vins)
+    assert result.subjects.estimate(D.JP_CHASSIS_NUMBER) == len({values[i] for i in frame_rows})
+    assert [loc.record for loc in result.tallies[D.VIN].locations] == vin_rows[:15]
+    assert all(s.startswith("WVW") and "*" in s for s in result.tallies[D.VIN].samples)
+
+
+def test_only_the_types_a_name_names_are_counted_besides_its_type() -> None:
+    values, _ = dealer_chassis_column(random.Random(6), 200)
+    _, result = scan({"frame_number": values})  # names chassis numbers, not VINs
+    assert set(result.tallies) == {D.JP_CHASSIS_NUMBER}
+    _, result = scan({"chassis_no": [chassis(R) for _ in range(50)]})
+    assert set(result.tallies) == {D.JP_CHASSIS_NUMBER}
+
+
+def test_judged_values_are_remembered_per_type(monkeypatch: pytest.MonkeyPatch) -> None:
+    values, vins = dealer_chassis_column(random.Random(7), 200)
+    clf = ColumnClassifier(detectors=DETECTORS)
+    result = ObjectResult.new("o.csv", KEY)
+    clf.scan(batch({"車台番号": values}), result)
+    checked: list[tuple[DataType, int]] = []
+    real = clf.check
+
+    def spy(dtype: DataType, values: Any, **kw: Any) -> Any:
+        checked.append((dtype, len(values)))
+        return real(dtype, values, **kw)
+
+    monkeypatch.setattr(clf, "check", spy)
+    for first in (200, 400):  # the same values again: nothing is judged twice
+        clf.scan(batch({"車台番号": values}, first=first), result)
+    assert checked == []
+    clf.scan(batch({"車台番号": ["ZVW30-7654321", vin(R, "SAL")]}, first=600), result)
+    assert checked == [(D.JP_CHASSIS_NUMBER, 2), (D.VIN, 1)]
+    assert result.tallies[D.VIN].count == 3 * 20 + 1
+    assert result.subjects.estimate(D.VIN) == len(vins) + 1
+
+
+def test_a_json_path_gives_its_last_keys_as_context() -> None:
+    imeis = col(imei)
+    clf, result = scan({"$.telemetry.dcm": imeis}, kind="json")
+    assert clf.decisions("o.csv")["$.telemetry.dcm"].boost > 0
+    assert result.tallies[D.IMEI].count == len(imeis)
+    _, result = scan({"$.dcm.values[*]": imeis, "$.x.y": imeis}, kind="json")
+    assert result.tallies[D.IMEI].count == len(imeis)  # "$.x.y" holds no context
+
+
+def test_folded_keys_are_no_words_and_locate_by_path() -> None:
+    rng = random.Random(8)
+    n = 30
+    columns = {
+        "$.{key}.lat": [f"{35 + rng.random():.6f}" for _ in range(n)],
+        "$.{key}.lon": [f"{139 + rng.random():.6f}" for _ in range(n)],
+        "$.{key}.email": [f"user{i}@example.com" for i in range(n)],
+        "$.{key}.driver_name": ["山田 太郎", "John Smith", "佐藤花子"] * (n // 3),
+    }
+    clf = ColumnClassifier(detectors=DETECTORS)
+    result = ObjectResult.new("o.json", KEY)
+    clf.scan(
+        ColumnBatch("o.json", {k: pa.array(c) for k, c in columns.items()}, 1, 0, "json"), result
+    )
+    assert tokens("$.{key}.driver_name") == ["driver", "name"]
+    for dtype, path in ((D.GEO_COORDINATES, "$.{key}"), (D.EMAIL, "$.{key}.email"),
+                        (D.PERSON_NAME, "$.{key}.driver_name")):  # fmt: skip
+        tally = result.tallies[dtype]
+        assert tally.count == n, dtype
+        assert [(loc.path, loc.record) for loc in tally.locations] == [(path, None)]

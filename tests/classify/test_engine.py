@@ -354,3 +354,22 @@ def test_keys_and_columns_that_are_values_are_masked(tmp_path: Path) -> None:
     text = str(summary) + "".join(str(o.to_dict()) for o in objects)
     assert not any(d.vin in text or d.phone in text for d in drivers)
     assert drivers[0].email not in text
+
+
+def test_readers_fold_value_keys_and_read_a_headerless_csv(tmp_path: Path) -> None:
+    drivers = fleet(12, seed=3)
+    lines = [json.dumps({d.vin: {"phone": d.phone, "dcm": d.imei}}) for d in drivers]
+    (tmp_path / "by_vin.ndjson").write_text("\n".join(lines) + "\n")
+    rows = [f"{d.vin},{d.phone},{d.chassis}" for d in drivers]  # no header: row 1 is data
+    (tmp_path / "nohead.csv").write_text("\n".join(rows) + "\n")
+    summary, objects = run(LocalSpec(str(tmp_path)), context())
+    by_key = {o.object: o for o in objects}
+    ndjson = by_key["by_vin.ndjson"]
+    assert counts(ndjson) == {"phone_number": 12, "imei": 12}  # dcm: IMEI context by name
+    assert {loc.path for loc in ndjson.tallies[D.PHONE_NUMBER].locations} == {"$.{key}.phone"}
+    csv = by_key["nohead.csv"]
+    assert counts(csv) == {"vin": 12, "phone_number": 12, "jp_chassis_number": 12}
+    vin_locations = csv.tallies[D.VIN].locations
+    assert {loc.column for loc in vin_locations} == {"column_1"} and vin_locations[0].record == 0
+    text = str(summary) + "".join(str(o.to_dict()) for o in objects)
+    assert not any(d.vin in text or d.phone in text or d.imei in text for d in drivers)

@@ -18,12 +18,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from andon.classify import jsonpaths
 from andon.classify.formats import (
     describe,
     detect,
     looks_like_header,
     sniff_delimiter,
     unique_names,
+    value_like_key,
+    value_shape,
 )
 from andon.classify.model import ClassifyLimits, ColumnBatch, TextBlock, Unit
 from andon.classify.readers import ReadReport, read_object
@@ -116,9 +119,16 @@ def test_detect_encodings() -> None:
 def test_header_heuristic() -> None:
     assert looks_like_header(["氏名", "電話番号", "住所"])
     assert looks_like_header(["vin", "lat", "lon", ""])
+    assert looks_like_header(["sensor_01", "ip_v4", "住所1", "ver:2"])
     assert not looks_like_header(["JTDKN3DU0A1234567", "35.681236", "139.767125"])
     assert not looks_like_header(["taro@example.com", "Taro"])
     assert not looks_like_header(["a", "a"])
+    for value in ("JTDKBRFU9H3012345", "東京都港区芝公園", "1.2.3.4", "2001:db8::1",
+                  "AKIAABCDEFGHIJKLMNOP"):  # fmt: skip
+        assert value_shape(value)
+        assert not looks_like_header(["id", value, "note"]), value
+    assert value_like_key("090-1234-5678") and value_like_key("C1234567")
+    assert not value_like_key("sensor_01") and not value_like_key("vehicle")
     assert unique_names(["a", "", "a", "a"]) == ["a", "column_2", "a#2", "a#3"]
     assert sniff_delimiter("a;b;c\n1;2;3\n", minimum=2) == ";"
     assert sniff_delimiter("one, two\nthree\n", minimum=2) is None
@@ -405,6 +415,90 @@ def test_a_json_value_larger_than_the_window_is_a_recorded_limit() -> None:
     units, report = read("big.json", data, ClassifyLimits(chunk_bytes=1024))
     assert units == []
     assert any("larger than 4096 bytes" in note for note in report.limits_hit)
+
+
+# -- keys and header cells that are values ------------------------------------------------------
+
+VINS = ["JTDKB20U993000001", "WVWZZZ1JZXW000001", "JTDKBRFU9H3012345"]
+
+
+def all_names(units: list[Unit]) -> set[str]:
+    return {name for b in batches(units) for name in b.columns}
+
+
+def test_json_object_keyed_by_values_folds_the_keys() -> None:
+    by_vin = {vin: {"lat": 35.5 + i, "lon": 139.5 + i} for i, vin in enumerate(VINS)}
+    by_phone = {"090-1234-5678": {"email": "a@example.com"}, "+81 3 1234 5678": {"email": None}}
+    doc = {"fleet": "F1", "by_vin": by_vin, "by_phone": by_phone, "a@example.com": 1}
+    units, report = read("keyed.json", json.dumps(doc).encode())
+    assert all_names(units) == {
+        "$.fleet", "$.by_vin.{key}.lat", "$.by_vin.{key}.lon", "$.by_phone.{key}.email", "$.{key}"
+    }  # fmt: skip
+    assert column(units, "$.by_vin.{key}.lat") == ["35.5", "36.5", "37.5"]
+    assert column(units, "$.by_vin.{key}.lon") == ["139.5", "140.5", "141.5"]
+    assert column(units, "$.by_phone.{key}.email") == ["a@example.com", None]
+    assert column(units, "$.fleet") == ["F1"]
+    assert report.errors == []
+
+
+def test_records_keyed_by_values_fold_in_arrays_and_ndjson() -> None:
+    records = [{"id": i, "seen": {VINS[i]: {"speed": i}}} for i in range(3)]
+    units, _ = read("a.json", json.dumps(records).encode())
+    assert all_names(units) == {"$.id", "$.seen.{key}.speed"}
+    assert column(units, "$.seen.{key}.speed") == ["0", "1", "2"]
+    lines = [json.dumps(r) for r in records] + [json.dumps({"id": 9, "sensor_01": 1})]
+    units, report = read("a.ndjson", "\n".join(lines).encode() + b"\n")
+    assert all_names(units) == {"$.id", "$.seen.{key}.speed", "$.sensor_01"}
+    assert column(units, "$.id") == ["0", "1", "2", "9"] and report.records == 4
+    plain, _ = read("b.ndjson", b'{"id": 1, "pos": {"lat": 35.6}}\n{"id": 2}\n')
+    assert column(plain, "$.pos.lat") == [35.6, None]  # no value keys: pyarrow's typed columns
+
+
+def test_a_big_document_keyed_by_values_is_cut_between_keys(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(jsonpaths, "JSON_DOC_MAX_VALUES", 50)
+    doc = {f"JTD{i:014d}": {"lat": 35 + i / 1000, "lon": 139.0, "trip": [1, 2]} for i in range(200)}
+    units, _ = read("big.json", json.dumps(doc).encode())
+    scalars = [b for b in batches(units) if "$.{key}.lat" in b.columns]
+    assert len(scalars) > 3
+    for b in scalars:  # siblings under the folded key stay aligned in every batch
+        assert len(b.columns["$.{key}.lat"]) == len(b.columns["$.{key}.lon"])
+    assert len(column(units, "$.{key}.lat")) == 200
+    arrays = [b for b in batches(units) if "$.{key}.trip[*]" in b.columns]
+    assert len(arrays) == 1  # the arrays of all keys in shared batches, not one each
+    assert arrays[0].rows == 400 and len(column(units, "$.{key}.trip[*]")) == 400
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.dictionaries(
+        st.one_of(st.from_regex(r"\A[0-9+() -]*[0-9]{5}[0-9 -]*\Z"), st.emails()),
+        st.dictionaries(st.sampled_from(["lat", "email", "note"]), st.integers() | st.text()),
+        min_size=1,
+        max_size=8,
+    )
+)
+def test_no_key_that_is_a_value_reaches_a_column_name(doc: dict[str, Any]) -> None:
+    for name, data in (
+        ("d.json", json.dumps(doc).encode()),
+        ("d.ndjson", json.dumps(doc).encode() + b"\n" + json.dumps(doc).encode() + b"\n"),
+    ):
+        units, _ = read(name, data)
+        names = " ".join(all_names(units))
+        assert not any(key.strip() and key in names for key in doc), names
+
+
+def test_a_csv_whose_first_row_is_data_gets_positional_names() -> None:
+    rows = [
+        "JTDKBRFU9H3012345,東京都千代田区丸の内,taro",  # a VIN with eight digits, an address
+        "JTDKB20U993000001,大阪府大阪市北区梅田,hanako",
+    ]
+    units, report = read("nohead.csv", ("\n".join(rows) + "\n").encode())
+    (batch,) = batches(units)
+    assert list(batch.columns) == ["column_1", "column_2", "column_3"]
+    assert batch.rows == 2 == report.records
+    assert column(units, "column_1")[0] == "JTDKBRFU9H3012345"
 
 
 # -- Parquet ---------------------------------------------------------------------------------

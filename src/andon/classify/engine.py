@@ -39,7 +39,7 @@ from typing import Any, BinaryIO, Protocol, cast
 
 from andon.classify.columnar import ColumnClassifier
 from andon.classify.detectors import DetectorSet
-from andon.classify.formats import ReadReport, describe
+from andon.classify.formats import ReadReport, describe, value_like_key
 from andon.classify.keys import default_key_path, load_or_create_key
 from andon.classify.model import ClassifyLimits, DataType, TextBlock
 from andon.classify.results import ClassifyReport, ObjectResult
@@ -265,10 +265,12 @@ COLUMN_MASK = "{column}"
 
 
 class _Scrubber:
-    """Masks names in locations that are values themselves: a JSON object keyed by VIN or
-    phone number (``{"JTD…": {"lat": …}}``) makes key paths like ``$.JTD….lat``, and a CSV
-    whose first row is data may be taken for a header. A key or column name is masked when
-    it holds five digits or more, an ``@``, or anything a detector reports."""
+    """The second line of defence for names in locations that are values themselves. The
+    readers fold JSON keys that are values (``{"JTD…": {"lat": …}}`` gives ``$.{key}.lat``)
+    and read a CSV whose first row looks like data without a header; what they miss (a
+    Parquet column named by an e-mail address, a header cell only a detector recognizes) is
+    masked here: a key or column name that :func:`value_like_key` folds, or in which a
+    detector reports anything."""
 
     def __init__(self, scanner: TextScanner) -> None:
         self._scanner = scanner
@@ -277,7 +279,7 @@ class _Scrubber:
     def value_like(self, name: str) -> bool:
         verdict = self._verdicts.get(name)
         if verdict is None:
-            verdict = sum(c.isdigit() for c in name) >= 5 or "@" in name
+            verdict = value_like_key(name)
             if not verdict:
                 sink = CollectingSink()
                 try:

@@ -26,6 +26,7 @@ from typing import Any, Protocol
 import pyarrow as pa  # type: ignore[import-untyped]
 import pyarrow.csv as pa_csv  # type: ignore[import-untyped]
 
+from andon.classify import validators as v
 from andon.core.errors import AndonError
 
 HEAD_BYTES = 64 * 1024  # content sniffed to detect a format and an encoding
@@ -345,15 +346,39 @@ def sniff_delimiter(text: str, *, minimum: int) -> str | None:
     return best[1] if best else None
 
 
+def value_shape(cell: str) -> bool:
+    """Whether a name (CSV header cell, JSON key) has the shape of a value a detector looks
+    for: an ``@`` (e-mail), an IP address, a VIN, an AWS access key id or API token, or a
+    Japanese address (prefecture and municipality). Conservative and cheap; numbers are
+    judged by their digits (:func:`value_like_key`, :func:`looks_like_header`)."""
+    s = cell.strip()
+    if "@" in s:
+        return True
+    if ("." in s or ":" in s) and v.parse_ip(s) is not None:
+        return True
+    if len(s) == 17 and v.is_vin_structure(s):
+        return True
+    return v.is_aws_access_key_id(s) or v.is_api_token(s) or v.is_jp_address(s)
+
+
+def value_like_key(key: str) -> bool:
+    """Whether a JSON key is a value rather than a field name: five digits or more (phone,
+    chassis, IMEI, dates, ids), or :func:`value_shape`. Readers fold such keys to
+    ``{key}`` so that no value reaches a column name or a location."""
+    return sum(ch.isdigit() for ch in key) >= 5 or value_shape(key)
+
+
 def looks_like_header(cells: list[str]) -> bool:
     """Whether a first CSV row names columns: non-empty names are distinct, short, not numbers,
-    not mostly digits, and hold no ``@``."""
+    not mostly digits, and none has the shape of a value (:func:`value_shape`)."""
     names = [c.strip() for c in cells if c.strip()]
     if not names or len(set(names)) != len(names):
         return False
     for name in names:
         digits = sum(ch.isdigit() for ch in name)
-        if len(name) > 64 or "@" in name or _NUMBER.fullmatch(name) or digits * 2 >= len(name):
+        if len(name) > 64 or _NUMBER.fullmatch(name) or digits * 2 >= len(name):
+            return False
+        if value_shape(name):
             return False
     return True
 

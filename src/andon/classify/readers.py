@@ -7,18 +7,22 @@ extension, then the content), peels compression layers and archives
 * plain text and logs → :class:`TextBlock` s of about ``chunk_bytes`` ending at a line break;
 * CSV/TSV → :class:`ColumnBatch` (``kind="csv"``), every column as strings, header-aware, one
   block at a time through pyarrow's CSV parser (the ``csv`` module takes over a block pyarrow
-  rejects, e.g. rows with a different number of fields);
+  rejects, e.g. rows with a different number of fields); a first row whose cells look like
+  values (numbers, mostly digits, an ``@``, a VIN, an IP address, an address …) is data, and
+  the columns are named ``column_1`` …;
 * NDJSON → ``ColumnBatch(kind="json")`` per block (pyarrow, or ``json`` line by line when the
-  block is irregular), columns named by key path (``$.driver.phone``, ``$.trips[*].lat``);
+  block is irregular or has keys to fold), columns named by key path (``$.driver.phone``,
+  ``$.trips[*].lat``; keys that are values fold to ``$.{key}.lat``: :mod:`.jsonpaths`);
 * a JSON document → streamed: arrays of objects or arrays become records batch by batch, the
   document's other members one record; a single value larger than ``4 * chunk_bytes`` ends
   the read with a limit note;
 * Parquet → ``ColumnBatch(kind="parquet")`` per row batch (nested columns as ``a.b``,
   ``a[*]``); a non-seekable Parquet stream is spooled first, within the byte budget.
 
-Columns of JSON paths without ``[*]`` (and every CSV/Parquet column) hold one value per record;
-a path through an array (``$.trips[*].lat``) holds every element's value in order, so its length
-may differ from ``rows`` — sibling paths under the same array stay aligned with each other.
+Columns of JSON paths without ``[*]`` or ``{key}`` (and every CSV/Parquet column) hold one
+value per record; a path through an array (``$.trips[*].lat``) or a folded key (``$.{key}.lat``)
+holds every such value in order, so its length may differ from ``rows`` — sibling paths under
+the same array or folded key stay aligned with each other.
 
 Text in Shift_JIS (cp932), EUC-JP or UTF-16 is transcoded to UTF-8 (undecodable bytes become
 U+FFFD); a UTF-8 BOM is dropped. Binary content is reported as not inspected with the reason.
@@ -28,16 +32,13 @@ Nothing raises out of a read for bad content: limits, skips and errors go on the
 
 from __future__ import annotations
 
-import codecs
 import itertools
 import json
-import re
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any, BinaryIO
 
 import pyarrow as pa  # type: ignore[import-untyped]
-import pyarrow.json as pa_json  # type: ignore[import-untyped]
 
 from andon.classify.archives import (
     Budget,
@@ -67,15 +68,23 @@ from andon.classify.formats import (
     split_row,
     unique_names,
 )
+from andon.classify.jsonpaths import (
+    Columns,
+    DocRecord,
+    JsonText,
+    KeyPaths,
+    TooLarge,
+    arrow_ndjson,
+    dotted,
+    flatten_arrow,
+)
 from andon.classify.model import ClassifyLimits, ColumnBatch, TextBlock, Unit
 
 __all__ = ["ReadReport", "read_object"]
 
 PARQUET_BATCH_ROWS = 65_536
 JSON_BATCH_RECORDS = 10_000
-JSON_DOC_MAX_PATHS = 1_000  # a document record is emitted once it has this many paths
 JSON_MAX_NESTING = 16  # objects nested deeper than this are decoded whole
-_WS = re.compile(r"[ \t\r\n]*")
 
 
 def read_object(
@@ -111,6 +120,7 @@ class _Walk:
         self.report = report
         self.budget = Budget(limits.max_bytes_per_object, report)
         self.records_done = False
+        self.paths = KeyPaths()  # JSON key paths, value-like keys folded
         self._reasons: Counter[str] = Counter()
 
     @property
@@ -282,16 +292,19 @@ class _Walk:
             if self.stopped:
                 break
             try:
-                columns, rows = _arrow_ndjson(block)
+                got = arrow_ndjson(block)
             except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
-                table = _Columns()
+                got = None
+            if got is None:  # irregular lines, or keys to fold: line by line
+                table = Columns(self.paths)
                 for line in block.split(b"\n"):
                     if line.strip():
                         try:
                             table.add(json.loads(line), "$")
                         except ValueError:
                             invalid += 1
-                columns, rows = table.arrays(), table.rows
+                got = table.arrays(), table.rows
+            columns, rows = got
             allowed = self.take_records(rows, display)
             if allowed < rows:
                 columns = {k: v.slice(0, allowed) for k, v in columns.items()}
@@ -304,11 +317,11 @@ class _Walk:
     # -- JSON documents --------------------------------------------------------------------
 
     def _json(self, display: str, stream: Any) -> Iterator[Unit]:
-        text = _JsonText(stream, self.limits.chunk_bytes, 4 * self.limits.chunk_bytes)
-        doc = _DocRecord(display)
+        text = JsonText(stream, self.limits.chunk_bytes, 4 * self.limits.chunk_bytes)
+        doc = DocRecord(display, self.paths)
         try:
-            yield from self._json_value(display, text, "$", doc, 0)
-        except _TooLarge:
+            yield from self._json_value(display, text, "$", doc, 0, False)
+        except TooLarge:
             self.report.limit(
                 f"a JSON value in {display} is larger than {text.max_value} bytes; "
                 "the rest was not read"
@@ -316,23 +329,27 @@ class _Walk:
         except ValueError as exc:
             if not self.budget.exhausted:
                 self.report.error(f"JSON in {display} is malformed: {describe(exc)}")
+        for prefix in list(doc.arrays):
+            yield from self._json_batch(display, *doc.arrays.pop(prefix))
         yield from self._flush_doc(doc)
 
     def _json_value(
-        self, display: str, text: _JsonText, path: str, doc: _DocRecord, depth: int
+        self, display: str, text: JsonText, path: str, doc: DocRecord, depth: int, multi: bool
     ) -> Iterator[Unit]:
+        """The value at ``path``; ``multi``: under a folded key, where the document record
+        gathers every value and is only flushed between values of the outermost such key."""
         first = text.peek()
         if first == "[":
-            yield from self._json_array(display, text, path, doc, depth)
+            yield from self._json_array(display, text, path, doc, multi)
         elif first == "{" and depth < JSON_MAX_NESTING:
-            yield from self._json_object(display, text, path, doc, depth)
+            yield from self._json_object(display, text, path, doc, depth, multi)
         elif first:
-            doc.put(path, text.value())
-            if doc.full:
+            doc.put(path, text.value(), multi)
+            if doc.full and not multi:
                 yield from self._flush_doc(doc)
 
     def _json_object(
-        self, display: str, text: _JsonText, path: str, doc: _DocRecord, depth: int
+        self, display: str, text: JsonText, path: str, doc: DocRecord, depth: int, multi: bool
     ) -> Iterator[Unit]:
         text.take("{")
         if text.peek() == "}":
@@ -343,7 +360,10 @@ class _Walk:
             if not isinstance(key, str):
                 raise ValueError("an object key is not a string")
             text.take(":")
-            yield from self._json_value(display, text, _child(path, key), doc, depth + 1)
+            sub, folded = self.paths.child(path, key)
+            yield from self._json_value(display, text, sub, doc, depth + 1, multi or folded)
+            if folded and not multi and doc.full:
+                yield from self._flush_doc(doc)
             if text.peek() == ",":
                 text.take(",")
             else:
@@ -351,12 +371,14 @@ class _Walk:
                 return
 
     def _json_array(
-        self, display: str, text: _JsonText, path: str, doc: _DocRecord, depth: int
+        self, display: str, text: JsonText, path: str, doc: DocRecord, multi: bool
     ) -> Iterator[Unit]:
+        """The elements of an array as records. Under a folded key (``multi``) the arrays
+        of all such keys are gathered into shared batches, not one small batch each."""
         text.take("[")
         prefix = "$" if path == "$" else f"{path}[*]"
-        batch = _Columns()
-        record = 0
+        pending = doc.arrays.pop(prefix, None)
+        batch, record = pending if pending is not None else (Columns(self.paths), 0)
         try:
             while not self.stopped:
                 if text.peek() == "]":
@@ -367,15 +389,18 @@ class _Walk:
                     text.consumed = 0
                     yield from self._json_batch(display, batch, record)
                     record += batch.rows
-                    batch = _Columns()
+                    batch = Columns(self.paths)
                 if text.peek() == ",":
                     text.take(",")
-        except (ValueError, _TooLarge):
+        except (ValueError, TooLarge):
             yield from self._json_batch(display, batch, record)  # keep what was read
             raise
-        yield from self._json_batch(display, batch, record)
+        if multi and not self.stopped:
+            doc.arrays[prefix] = (batch, record)  # the next folded key's array goes on
+        else:
+            yield from self._json_batch(display, batch, record)
 
-    def _json_batch(self, display: str, batch: _Columns, record: int) -> Iterator[Unit]:
+    def _json_batch(self, display: str, batch: Columns, record: int) -> Iterator[Unit]:
         if not batch.rows:
             return
         allowed = self.take_records(batch.rows, display)
@@ -385,10 +410,10 @@ class _Walk:
         if allowed:
             yield ColumnBatch(display, columns, allowed, record, "json")
 
-    def _flush_doc(self, doc: _DocRecord) -> Iterator[Unit]:
+    def _flush_doc(self, doc: DocRecord) -> Iterator[Unit]:
         if doc.empty or self.stopped:
             return
-        batch = _Columns()
+        batch = Columns(self.paths)
         batch.append(doc.aligned, doc.multi)
         index = doc.index
         doc.reset()
@@ -418,7 +443,7 @@ class _Walk:
                         break
                     columns: dict[str, Any] = {}
                     for name, column in zip(batch.schema.names, batch.columns, strict=True):
-                        _flatten_arrow(name, column, columns, _dotted)
+                        flatten_arrow(name, column, columns, dotted)
                     allowed = self.take_records(batch.num_rows, display)
                     if allowed < batch.num_rows:
                         columns = {k: v.slice(0, allowed) for k, v in columns.items()}
@@ -428,190 +453,3 @@ class _Walk:
         finally:
             if spooled is not None:
                 spooled.close()
-
-
-# -- JSON helpers --------------------------------------------------------------------------
-
-
-class _TooLarge(Exception):
-    """A single JSON value does not fit in the window."""
-
-
-class _JsonText:
-    """A sliding window of decoded JSON text over a byte stream."""
-
-    def __init__(self, stream: Any, chunk: int, max_value: int) -> None:
-        self.max_value = max_value
-        self.pos = 0
-        self.consumed = 0  # characters decoded since the counter was last reset
-        self._stream = stream
-        self._chunk = chunk
-        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-        self._json = json.JSONDecoder()
-        self._buf = ""
-        self._eof = False
-
-    def _fill(self) -> bool:
-        if self._eof:
-            return False
-        data = read_full(self._stream, self._chunk)
-        self._eof = len(data) < self._chunk
-        self._buf = self._buf[self.pos :] + self._decoder.decode(data, final=self._eof)
-        self.pos = 0
-        return True
-
-    def peek(self) -> str:
-        """The next non-blank character ("" at the end)."""
-        while True:
-            match = _WS.match(self._buf, self.pos)
-            self.pos = match.end() if match else self.pos
-            if self.pos < len(self._buf):
-                return self._buf[self.pos]
-            if not self._fill():
-                return ""
-
-    def take(self, char: str) -> None:
-        if self.peek() != char:
-            raise ValueError(f"expected {char!r} in JSON")
-        self.pos += 1
-
-    def value(self) -> Any:
-        """Decode the next whole value, reading more text as needed (up to ``max_value``)."""
-        self.peek()
-        while True:
-            try:
-                value, end = self._json.raw_decode(self._buf, self.pos)
-                if end < len(self._buf) or self._eof:  # a number may go on in the next chunk
-                    self.consumed += end - self.pos
-                    self.pos = end
-                    return value
-            except json.JSONDecodeError:
-                if self._eof:
-                    raise
-            if len(self._buf) - self.pos > self.max_value:
-                raise _TooLarge
-            self._fill()
-
-
-def _child(path: str, key: str) -> str:
-    if key.isidentifier():
-        return f"{path}.{key}"
-    return f"{path}[{json.dumps(key, ensure_ascii=False)}]"
-
-
-def _dotted(path: str, key: str) -> str:
-    return f"{path}.{key}" if path else key
-
-
-def _scalar(value: Any) -> str | None:
-    if value is None or isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return json.dumps(value)
-
-
-def _flatten(
-    value: Any,
-    path: str,
-    aligned: dict[str, str | None],
-    multi: dict[str, list[str | None]],
-    in_list: bool,
-) -> None:
-    if isinstance(value, dict):
-        for key, item in value.items():
-            _flatten(item, _child(path, str(key)), aligned, multi, in_list)
-    elif isinstance(value, list):
-        for item in value:
-            _flatten(item, f"{path}[*]", aligned, multi, True)
-    elif in_list:
-        multi.setdefault(path, []).append(_scalar(value))
-    else:
-        aligned[path] = _scalar(value)
-
-
-class _Columns:
-    """Python JSON records gathered into string columns (one value per record per path;
-    paths through arrays gather every element)."""
-
-    def __init__(self) -> None:
-        self.rows = 0
-        self._aligned: dict[str, list[str | None]] = {}
-        self._multi: dict[str, list[str | None]] = {}
-
-    def add(self, value: Any, prefix: str) -> None:
-        aligned: dict[str, str | None] = {}
-        multi: dict[str, list[str | None]] = {}
-        _flatten(value, prefix, aligned, multi, False)
-        self.append(aligned, multi)
-
-    def append(self, aligned: dict[str, str | None], multi: dict[str, list[str | None]]) -> None:
-        for path, item in aligned.items():
-            column = self._aligned.setdefault(path, [])
-            if len(column) < self.rows:
-                column.extend([None] * (self.rows - len(column)))
-            column.append(item)
-        for path, items in multi.items():
-            self._multi.setdefault(path, []).extend(items)
-        self.rows += 1
-
-    def arrays(self) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for path, column in self._aligned.items():
-            column.extend([None] * (self.rows - len(column)))
-            out[path] = pa.array(column, type=pa.string())
-        for path, column in self._multi.items():
-            out.setdefault(path, pa.array(column, type=pa.string()))
-        return out
-
-
-class _DocRecord:
-    """The scalar members of a JSON document, gathered as one record."""
-
-    def __init__(self, display: str) -> None:
-        self.display = display
-        self.index = 0
-        self.aligned: dict[str, str | None] = {}
-        self.multi: dict[str, list[str | None]] = {}
-
-    @property
-    def empty(self) -> bool:
-        return not self.aligned and not self.multi
-
-    @property
-    def full(self) -> bool:
-        return len(self.aligned) + len(self.multi) >= JSON_DOC_MAX_PATHS
-
-    def put(self, path: str, value: Any) -> None:
-        _flatten(value, path, self.aligned, self.multi, False)
-
-    def reset(self) -> None:
-        self.index += 1
-        self.aligned, self.multi = {}, {}
-
-
-def _arrow_ndjson(block: bytes) -> tuple[dict[str, Any], int]:
-    options = pa_json.ReadOptions(use_threads=False, block_size=len(block) + 1)
-    table = pa_json.read_json(pa.BufferReader(block), read_options=options)
-    columns: dict[str, Any] = {}
-    for i, field in enumerate(table.schema):
-        _flatten_arrow(_child("$", field.name), table.column(i).combine_chunks(), columns, _child)
-    return columns, table.num_rows
-
-
-def _flatten_arrow(name: str, array: Any, out: dict[str, Any], join: Any) -> None:
-    """Nested Arrow columns as leaf columns: struct fields joined by ``join``, list values
-    flattened under ``name[*]``; all-null columns dropped."""
-    kind = array.type
-    if pa.types.is_struct(kind):
-        for field, child in zip(kind, array.flatten(), strict=True):
-            _flatten_arrow(join(name, field.name), child, out, join)
-    elif pa.types.is_map(kind):
-        _flatten_arrow(f"{name}[*]", array.keys, out, join)
-        _flatten_arrow(f"{name}[*]", array.items, out, join)
-    elif (
-        pa.types.is_list(kind) or pa.types.is_large_list(kind) or pa.types.is_fixed_size_list(kind)
-    ):
-        _flatten_arrow(f"{name}[*]", array.flatten(), out, join)
-    elif not pa.types.is_null(kind):
-        out.setdefault(name, array)

@@ -30,6 +30,8 @@ from dataclasses import dataclass, field
 from andon.classify.sources import ObjectInfo
 
 KEEP_FACTOR = 4  # objects kept in reservoirs, as a multiple of the object budget
+KEEP_FLOOR = 64  # ...but at least this many per stratum, so small budgets can pass over
+# objects too big for the bytes left and still find ones that fit
 MAX_STRATA = 1024
 OTHER = "(other)"
 _SIZE_CLASSES = (
@@ -249,7 +251,7 @@ def plan(
 def _keep(object_budget: int, strata: int) -> int:
     if object_budget <= 0:
         return 0
-    return min(object_budget, max(1, math.ceil(KEEP_FACTOR * object_budget / strata)))
+    return max(KEEP_FLOOR, min(object_budget, math.ceil(KEEP_FACTOR * object_budget / strata)))
 
 
 def _cost(info: ObjectInfo, max_bytes: int | None) -> int:
