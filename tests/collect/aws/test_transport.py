@@ -403,3 +403,21 @@ def test_refused_connection_is_an_endpoint_error(aws_env: dict[str, str]) -> Non
         _get_acl(f"http://127.0.0.1:{port}", max_attempts=0)
     assert caught.value.code == "EndpointConnectionError"
     assert "GetBucketAcl" in str(caught.value)
+
+
+def test_xml_parse_error_from_botocore_handlers_is_malformed_response() -> None:
+    # botocore's S3 handlers (e.g. GetBucketLocation) parse bodies with ElementTree; an
+    # endpoint dying mid-answer leaves an empty body and a ParseError, not a botocore error.
+    from xml.etree.ElementTree import ParseError
+
+    from andon.collect.aws.transport import map_error
+    from andon.core.errors import MalformedResponse
+
+    err = map_error(
+        ParseError("no element found: line 1, column 0"),
+        service="s3",
+        operation="GetBucketLocation",
+    )
+    assert isinstance(err, MalformedResponse)
+    assert err.operation == "GetBucketLocation"
+    assert "no element found" in str(err)

@@ -38,6 +38,7 @@ from collections import Counter
 from collections.abc import Iterator, Mapping
 from typing import Any
 from urllib.parse import urlsplit
+from xml.etree.ElementTree import ParseError as XmlParseError
 
 import boto3
 from botocore import xform_name
@@ -130,6 +131,8 @@ def map_error(exc: Exception, *, service: str, operation: str) -> CollectError:
         return AccessDenied(text, service=service, operation=operation, code=code)
     if isinstance(exc, BotoCoreError):
         return CollectError(text, service=service, operation=operation, code=code)
+    if isinstance(exc, XmlParseError):  # botocore's S3 handlers parse some bodies themselves
+        return MalformedResponse(text, service=service, operation=operation, code=code)
     if isinstance(exc, ValueError):  # botocore's parsers raise it on e.g. a garbage timestamp
         return MalformedResponse(text, service=service, operation=operation, code=code)
     return CollectError(text, service=service, operation=operation, code=code)
@@ -161,11 +164,16 @@ class AwsClients:
     is what tests and benchmarks compare against the "API floor" of a bare script.
     """
 
-    def __init__(self, target: AwsTarget, limits: Limits) -> None:
+    def __init__(
+        self, target: AwsTarget, limits: Limits, *, session: boto3.Session | None = None
+    ) -> None:
+        """``session``: use this boto3 session instead of building one from ``target``'s
+        credentials (an assumed role's refreshable credentials, see
+        :mod:`andon.collect.aws.scope`); ``target`` still gives the endpoint."""
         self.target = target
         self.limits = limits
         try:
-            self._session = boto3.Session(
+            self._session = session or boto3.Session(
                 profile_name=target.profile,
                 aws_access_key_id=target.access_key_id,
                 aws_secret_access_key=target.secret_access_key,
@@ -213,6 +221,13 @@ class AwsClients:
                     _register_account_prefix_strip(client, self.target.endpoint_url)
                 self._clients[key] = client
             return client
+
+    def release(self, region: str) -> None:
+        """Forget the cached clients of ``region`` (a scan done with a region frees their
+        memory; a thread still using one keeps it until its call ends)."""
+        with self._lock:
+            for key in [k for k in self._clients if k[1] == region]:
+                del self._clients[key]
 
     def close(self) -> None:
         """Close every cached client's connection pool."""
@@ -285,7 +300,7 @@ class AwsClients:
         method = getattr(client, xform_name(operation))
         try:
             answer = method(**kwargs)
-        except (BotoCoreError, ClientError, ResponseParserError, ValueError) as exc:
+        except (BotoCoreError, ClientError, ResponseParserError, ValueError, XmlParseError) as exc:
             raise map_error(exc, service=service, operation=operation) from exc
         if not isinstance(answer, dict):
             raise MalformedResponse(
