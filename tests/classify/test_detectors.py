@@ -4,12 +4,15 @@ keywords for columns and context, value regexes usable by pyarrow, a compiled da
 from __future__ import annotations
 
 import pickle
+import re
+import zlib
 
 import hyperscan
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
+from andon.classify.catalog import is_metric_value
 from andon.classify.detectors import (
     Detector,
     DetectorSet,
@@ -73,14 +76,55 @@ def test_duplicate_types_are_refused() -> None:
         DetectorSet([vin, vin])
 
 
-def test_database_compiles_once_and_is_not_pickled(detectors: DetectorSet) -> None:
+def test_database_compiles_once(detectors: DetectorSet) -> None:
     db = detectors.database
     assert detectors.database is db
+    assert detectors.compilations == 1
     assert len(detectors.alternatives) >= len(detectors)
-    copy = pickle.loads(pickle.dumps(detectors))
-    assert copy._db is None
+
+
+def _scan(detectors: DetectorSet, data: bytes) -> list[tuple[int, int]]:
+    found: list[tuple[int, int]] = []
+    detectors.database.scan(data, match_event_handler=lambda i, s, e, f, c: found.append((i, e)),
+                            scratch=detectors.new_scratch())  # fmt: skip
+    return sorted(found)
+
+
+SCAN_ME = " ".join(IN_TEXT.values()).encode() + b"\nlat=35.681236 lon=139.767125 8.8.4.4\n"
+
+
+def test_a_pickled_set_carries_its_compiled_database(
+    detectors: DetectorSet, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What a Dask worker or a pool process receives scans at once: it never compiles."""
+    blob = pickle.dumps(detectors)
+    monkeypatch.setattr(DetectorSet, "_compile", _no_compiling)
+    copy = pickle.loads(blob)
     assert [d.dtype for d in copy] == [d.dtype for d in detectors]
-    assert isinstance(copy.database, hyperscan.Database)
+    assert copy.compilations == 0
+    assert _scan(copy, SCAN_ME) == _scan(detectors, SCAN_ME) != []
+    assert pickle.loads(pickle.dumps(copy)).compilations == 0  # and passes it on as it came
+
+
+def _no_compiling(self: DetectorSet) -> hyperscan.Database:
+    raise AssertionError("compiled")
+
+
+def test_a_fresh_set_compiles_before_it_is_pickled() -> None:
+    fresh = DetectorSet()
+    copy = pickle.loads(pickle.dumps(fresh))
+    assert fresh.compilations == 1 and copy.compilations == 0
+    assert _scan(copy, SCAN_ME) == _scan(fresh, SCAN_ME)
+
+
+def test_an_unusable_serialized_database_is_compiled_again(detectors: DetectorSet) -> None:
+    state = detectors.__getstate__()
+    for bad in (b"not a database", zlib.compress(b"not a database either")):
+        copy = DetectorSet.__new__(DetectorSet)
+        copy.__setstate__({**state, "db": bad})
+        assert copy._db is None
+        assert _scan(copy, SCAN_ME) == _scan(detectors, SCAN_ME)
+        assert copy.compilations == 1
 
 
 @pytest.mark.parametrize("dtype", list(DataType), ids=lambda t: t.value)
@@ -190,3 +234,87 @@ def test_context_raises_and_negative_context_lowers(detectors: DetectorSet) -> N
     assert ip.context_delta(b"version ", b"") < 0
     assert ip.context_delta(b"", b" version") == 0  # negative words count only before
     assert ip.context_delta(b"nothing", b"here") == 0
+
+
+# Layouts whose prefilter is a factor of the exact pattern (not the pattern itself): each must
+# fire with a window that holds the whole value.
+LAYOUTS = [
+    (DataType.IMEI, "imei 49-015420-323751-8 ok"),
+    (DataType.PAYMENT_CARD, "amex 3782 822463 10005 ok"),
+    (DataType.PAYMENT_CARD, "card 3782-822463-10005 ok"),
+    (DataType.PAYMENT_CARD, "card 6250-9410-0652-8599-123 ok"),
+    (DataType.PAYMENT_CARD, "card 4012 8888 8888 1881 ok"),
+    (DataType.IP_ADDRESS, "from 2400:4051:abcd:1234:5678:9abc:def0:1234 ok"),
+    (DataType.IP_ADDRESS, "from 2001:4860:4860::8888 ok"),
+    (DataType.IP_ADDRESS, "from 8.8.4.4 ok"),
+    (DataType.JP_CHASSIS_NUMBER, "frame ZVW30-12345678 ok"),
+    (DataType.JP_CHASSIS_NUMBER, "frame GK3-123456 ok"),
+    (DataType.GEO_COORDINATES, "at 35.6812361, 139.7671248, 40.25 ok"),
+    (DataType.GEO_COORDINATES, "at -33.868820 151.209296 ok"),
+    (DataType.VIN, "vin=1M8GDM9AXKP042788 ok"),
+    (DataType.ICCID, "sim 89811000000000000023 ok"),
+]
+
+
+@pytest.mark.parametrize(("dtype", "text"), LAYOUTS, ids=[f"{t.value}-{i}" for i, (t, _) in
+                                                          enumerate(LAYOUTS)])  # fmt: skip
+def test_factor_prefilters_cover_their_layouts(
+    detectors: DetectorSet, dtype: DataType, text: str
+) -> None:
+    det = detectors.get(dtype)
+    assert det is not None
+    data = text.encode()
+    exact = [(a, m) for a in det.alts for m in a.exact.finditer(data)]
+    assert exact
+    for alt, m in exact:
+        ends = _prefilter_ends(det, data)
+        assert any(e - alt.max_len <= m.start() and m.end() <= e + alt.tail + 512 for e in ends)
+
+
+def test_email_in_a_message_id_is_vetoed(detectors: DetectorSet) -> None:
+    email = detectors.get(DataType.EMAIL)
+    assert email is not None and email.veto is not None
+    for before in (b"[mail] delivered msgid=<", b"Message-ID: <", b'"message_id": "<',
+                   b"In-Reply-To: <", b"References: <a1@x.example> <"):  # fmt: skip
+        assert email.context_delta(before) <= -1.0, before
+    for before in (b"[mail] sent to ", b"msgid=<a@b.example> to ", b"reply to <"):
+        assert email.context_delta(before) > -1.0, before
+
+
+@pytest.mark.parametrize(
+    ("before", "metric"),
+    [(b"[metrics] p50,p99=", True), (b"latency_ms=", True), (b'"latencyMs": [', True),
+     (b"P95: ", True), (b"gc_pause_ms = ", True), (b"avg=", True), (b"cpu,mem=", True),
+     (b"pos=", False), (b"gps: ", False), (b"position ", False), (b"loc=", False),
+     (b"[telemetry] frame=ZVW30-1234567 pos=", False), (b"", False), (b"p50 then pos=", False)],
+)  # fmt: skip
+def test_metric_keys(before: bytes, metric: bool) -> None:
+    assert is_metric_value(before) is metric
+
+
+def test_a_decimal_pair_as_a_metric_value_is_vetoed(detectors: DetectorSet) -> None:
+    geo = detectors.get(DataType.GEO_COORDINATES)
+    assert geo is not None
+    assert geo.context_delta(b"p50,p99=") <= -1.0
+    assert geo.context_delta(b"gps=") > 0  # a context keyword
+
+
+def test_value_regexes_are_valid_in_both_dialects(detectors: DetectorSet) -> None:
+    """Written for RE2 (pyarrow), readable by Python's re too: no ``\\x{...}`` escapes."""
+    for det in detectors:
+        assert "\\x{" not in det.value_regex, det.dtype
+        re.compile(det.value_regex)
+    name = detectors.get(DataType.PERSON_NAME)
+    assert name is not None
+    cells = pa.array(["山田\u3000太郎", "山田 太郎", "山田\t太郎"])
+    assert pc.match_substring_regex(cells, name.value_regex).to_pylist() == [True, True, False]
+
+
+def test_phone_scores_agree_with_the_patterns(detectors: DetectorSet) -> None:
+    phone = detectors.get(DataType.PHONE_NUMBER)
+    assert phone is not None
+    for text in ("090.1234.5678", "+81.90.1234.5678", "+1.415.555.2671"):
+        assert phone.score(text) is None
+        assert phone.pattern.search(text.encode()) is None
+        assert not pc.match_substring_regex(pa.array([text]), phone.value_regex)[0].as_py()
+    assert phone.score("090-1234-5678") is not None

@@ -112,6 +112,11 @@ NEAR_MISSES = [
     "AKIAIOSFODNN7EXAMPLE is the documentation example",
     "aws_access_key_id = AKIAIOSFODNN7EXAMPLE",
     "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+    "[mail] delivered msgid=<20240501123045.1a2b3c4d@mail.example.net>",
+    "In-Reply-To: <CAB1234.5678@mail.example.com>",
+    "[metrics] p50,p99=35.681236,139.767125",
+    "latency_ms: [12.345678, 67.891234]",
+    "tel 090.1234.5678 (dotted)",
 ]
 
 
@@ -264,6 +269,12 @@ FRAGMENTS = [line for line, _, _ in POSITIVES] + NEAR_MISSES + [
     " ", ", ", "\n", "vin=", "マイナンバー ", "imei ", "lat=", "card ", "郵便番号 ", "@", "-",
     "35.681236", "139.767125", "621498320257", "490154203237518", "090-1234-5678",
     "AKIAQWERTYUIOPASDFGH", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzzzzKEYqAB", "a@b.example.com",
+    # layouts whose prefilter is only a factor of the exact pattern
+    "49-015420-323751-8", "3782 822463 10005", "3782-822463-10005", "4012-8888-8888-1881",
+    "6250 9410 0652 8599 123", "2400:4051:abcd:1234:5678:9abc:def0:1234", "2001:4860::8888",
+    "ZVW30-12345678", "GK3-123456", "35.6812361, 139.7671248, 40.25", "-33.868820 151.209296",
+    "1M8GDM9AXKP042788", "JTDKB20U793123456", "89811000000000000023", "+81 90-1234-5678",
+    "p50,p99=", "msgid=<", "pos=", "AKIA", "0", "1", "8", "3", "2", ":", ".", "1234",
 ]  # fmt: skip
 
 

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import ipaddress
+import subprocess
+import sys
+
 import pyarrow as pa
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
+from stdnum.jp import in_ as stdnum_my_number
 
+from andon.classify import masks, standards
 from andon.classify import validators as v
 
 DIGITS = "0123456789"
@@ -235,6 +241,30 @@ def test_imei_is_never_a_card(imei: str) -> None:
     assert not v.is_payment_card(imei)
 
 
+def test_thirteen_digit_diners_prefixes_are_not_cards_in_either_form() -> None:
+    """Diners Club 36 numbers have 14-19 digits: a Luhn-valid 13-digit 36... number is not a
+    card, for the scalar check and the column mask alike."""
+    body = "36" + "1234567890"
+    number = body + v.luhn_check_digit(body)
+    assert len(number) == 13 and v.luhn_ok(number)
+    assert v.card_brand(number) is None
+    assert not v.is_payment_card(number)
+    fourteen = "36" + "12345678901"
+    fourteen += v.luhn_check_digit(fourteen)
+    assert v.card_brand(fourteen) == "diners"
+    assert v.card_mask([number, fourteen]).to_pylist() == [False, True]
+
+
+@settings(max_examples=200)
+@given(st.sampled_from(["36", "30", "3095", "38", "39", "4", "51", "34", "3528", "6011", "62"]),
+       st.integers(13, 19), st.data())  # fmt: skip
+def test_card_mask_agrees_with_scalar_on_every_length(
+    prefix: str, length: int, data: st.DataObject
+) -> None:
+    number = _luhn_complete(prefix, length, data.draw)
+    assert v.card_mask([number]).to_pylist() == [v.is_payment_card(number)]
+
+
 def test_sixteen_digit_35_numbers_are_jcb_cards_and_imeisv_shaped() -> None:
     number = "3530111333300000"
     assert v.is_payment_card(number) and v.is_imeisv(number)  # context decides in text
@@ -258,6 +288,13 @@ def test_drivers_licence() -> None:
     assert v.is_jp_drivers_license("309012345610", check_digit=False)
     assert not v.is_jp_drivers_license("159012345620", check_digit=False)  # no commission 15
     assert not v.is_jp_drivers_license("30901234562")
+
+
+@given(st.text(DIGITS, min_size=12, max_size=12))
+def test_my_number_check_digit_is_stdnums(number: str) -> None:
+    expected = bool(stdnum_my_number.is_valid(number)) and len(set(number)) > 1
+    assert v.is_my_number(number) is expected
+    assert v.my_number_mask([number]).to_pylist() == [expected]
 
 
 @given(licences())
@@ -286,6 +323,16 @@ def test_japanese_numbers(text: str, national: str) -> None:
 )  # fmt: skip
 def test_not_japanese_numbers(text: str) -> None:
     assert v.jp_national_number(text) is None
+
+
+@pytest.mark.parametrize("text", ["090.1234.5678", "03.1234.5678", "+1.415.555.2671",
+                                  "+81.90.1234.5678"])  # fmt: skip
+def test_dotted_numbers_are_not_phones(text: str) -> None:
+    """Neither the text patterns nor the column regex accept dots inside a phone number, so
+    the scalar check does not either."""
+    assert v.normalize_phone(text) is None
+    assert v.jp_national_number(text) is None
+    assert not v.is_e164(text)
 
 
 def test_e164() -> None:
@@ -325,6 +372,24 @@ def test_not_emails(text: str) -> None:
 def test_public_ip(text: str, public: str | None) -> None:
     assert v.public_ip(text) == public
     assert v.is_public_ip(text) is (public is not None)
+
+
+def _public_ipv4_reference(text: str) -> str | None:
+    try:
+        ip = ipaddress.IPv4Address(text)
+    except ValueError:
+        return None
+    special = any(ip in net for net in v._IPV4_SPECIAL_NETS)
+    return None if special or text != str(ip) else text
+
+
+@settings(max_examples=300)
+@given(st.tuples(*[st.one_of(st.integers(0, 255), st.sampled_from([0, 10, 100, 127, 169, 172,
+                                                                    192, 198, 203, 224, 255]))
+                   for _ in range(4)]))  # fmt: skip
+def test_public_ipv4_agrees_with_ipaddress(octets: tuple[int, int, int, int]) -> None:
+    text = ".".join(map(str, octets))
+    assert v.public_ip(text) == _public_ipv4_reference(text)
 
 
 def test_postal_codes() -> None:
@@ -423,3 +488,18 @@ def test_masks_take_arrow_arrays_of_any_type() -> None:
     assert v.vin_mask(chunked).to_pylist() == [True, False, False]
     sliced = pa.array(["x", "621498320257", "621498320258"]).slice(1)
     assert v.my_number_mask(sliced).to_pylist() == [True, False]
+
+
+def test_masks_and_tables_are_re_exported() -> None:
+    assert v.card_mask is masks.card_mask and v.vin_mask is masks.vin_mask
+    assert v.as_string_array is masks.as_string_array
+    assert v.IMEI_RBI is standards.IMEI_RBI and v.VIN_VALUES is standards.VIN_VALUES
+
+
+@pytest.mark.parametrize("first", ["masks", "standards", "catalog", "patterns"])
+def test_each_module_imports_first(first: str) -> None:
+    """No import cycle: any of the split modules can be the first one a process imports."""
+    code = f"import andon.classify.{first}; import andon.classify.text"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=False, timeout=60)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]

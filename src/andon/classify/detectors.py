@@ -1,628 +1,69 @@
-"""Detectors: one per data type - patterns, validator, keywords, precision posture, redactor.
+"""Detectors: one per data type, and the :class:`DetectorSet` a scan compiles them into.
 
-A :class:`Detector` carries everything both scanning paths need:
-
-* ``alts`` - alternatives (:class:`Alt`), each with a hyperscan *prefilter* over bytes and an
-  exact Python ``re`` pattern with look-around boundaries. The prefilter fires wherever a
-  *reportable* exact match can be (most prefilters are the exact pattern without its
-  look-arounds; some are a cheaper suffix or prefix of it; for values that are only reported
-  with a keyword, ``NEAR`` prefilters require the keyword within 90 bytes on the line). The
-  exact pattern only runs on a small window around each prefilter end offset. A named group
-  ``v`` marks the value when the match also spans a key (``aws_secret_access_key=…``);
-* ``score`` - validator + normalizer: ``raw text -> (normalized value, base confidence)`` or
-  ``None`` when the candidate is rejected;
-* ``value_regex`` - an anchored RE2 pattern (``pyarrow.compute.match_substring_regex``) for a
-  whole column cell, for the column path;
-* ``name_keywords`` / ``name_excludes`` - column-name and key-path words (English and
-  Japanese), matched by :meth:`Detector.matches_name`;
-* ``context_keywords`` - words that, within 30 characters of a value on the same line (as
-  Amazon Macie), add ``context_boost`` to the confidence; ``negative_keywords`` within 30
-  characters before it subtract ``NEGATIVE_PENALTY``;
-* ``redact`` - see :mod:`andon.classify.redact`.
-
-Confidence is ``base + boost (context) - penalty (negative context)``, capped to [0, 1]; a hit
-is reported when it reaches ``REPORT_THRESHOLD`` (0.5). The ``posture`` of each detector says
-what that means for it. In short, *without context* these are reported: VINs with a valid
-check digit (or a European ``ZZZ`` filler), strict chassis numbers, keyed coordinates and
-inline pairs with 5+ decimals (not inside longer lists of numbers), IMEIs and cards written
-in their grouped layouts, ICCIDs, formatted Japanese, 11-digit mobile and E.164 phone
-numbers, e-mails, ``〒`` postal codes, prefecture+municipality addresses, name key/value
-pairs, public IP addresses and secrets. These need a keyword: VINs failing the check digit,
-loose chassis numbers, bare 15-digit IMEIs, IMEISV, bare card numbers (as Macie's
-``CREDIT_CARD_NUMBER``), 10-digit unformatted phones, My Number, driver's licences, bare
-postal codes and coordinates with 3-4 decimals.
+What a detector holds (patterns, validator, keywords, precision posture, redactor) is
+described in :mod:`andon.classify.patterns`; the built-in detectors and their postures are in
+:mod:`andon.classify.catalog`. This module groups them into a :class:`DetectorSet`, which
+compiles their hyperscan prefilters into one block-mode database, and re-exports the names
+callers use (``from andon.classify.detectors import DetectorSet, default_detectors``).
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+import zlib
+from collections.abc import Iterable, Iterator
+from typing import Any
 
 import hyperscan
 
-from andon.classify import redact as r
-from andon.classify import validators as v
+from andon.classify.catalog import default_detectors, token_detector
 from andon.classify.model import DataType
+from andon.classify.patterns import (
+    CONTEXT_CHARS,
+    NEAR,
+    NEAR_BYTES,
+    NEGATIVE_PENALTY,
+    REPORT_THRESHOLD,
+    VETO_PENALTY,
+    Alt,
+    Detector,
+    Part,
+    Scored,
+    _keyword_literals,
+    has_keyword,
+    make_detector,
+)
 from andon.core.errors import ConfigError
 
-Scored = tuple[str, float]
-REPORT_THRESHOLD = 0.5
-NEGATIVE_PENALTY = 0.5
-CONTEXT_CHARS = 30
-
-# Boundaries of numbers: not glued to letters, digits, dots, hyphens or a plus sign on the
-# left (UUID groups, decimals, "+81..."), nor to letters, digits, hyphens or ".5" on the right.
-_NL = r"(?<![\w.\-+])"
-_NR = r"(?![\w\-]|\.[0-9])"
-_PL = r"(?<![\w.\-+/])"  # phones: also not inside a URL path
-_IPL = r"(?<![\w.\-:])"
-_IPR = r"(?![\w\-:]|\.[0-9])"
-# A kanji/kana character as UTF-8 bytes: 々, kana U+3041-30FF, CJK U+3400-9FFF.
-_JP = (
-    r"(?:\xe3\x80\x85|\xe3[\x81-\x83][\x80-\xbf]|\xe3[\x90-\xbf][\x80-\xbf]"
-    r"|[\xe4-\xe9][\x80-\xbf]{2})"
-)
-
-
-def _u8(text: str) -> str:
-    """A literal as a regex over UTF-8 bytes (non-ASCII bytes written as ``\\xNN``)."""
-    return "".join(re.escape(c) if c.isascii() else "".join(f"\\x{b:02x}" for b in c.encode())
-                   for c in text)  # fmt: skip
-
-
-def _w(words: str) -> tuple[str, ...]:
-    return tuple(words.split())
-
-
-def _alt(words: Iterable[str]) -> str:
-    return "(?:" + "|".join(_u8(w) for w in words) + ")"
-
-
-def _keyword_literals(words: Iterable[str]) -> re.Pattern[bytes] | None:
-    """Keywords as one case-folded literal alternation (longest first) over UTF-8 bytes;
-    ``_`` in a keyword also matches a space, dot, hyphen or nothing."""
-    folded = sorted({w.lower() for w in words}, key=lambda w: -len(w.encode()))
-    alts = [re.escape(w).replace("_", "[_ .\\-]?") for w in folded]
-    return re.compile("|".join(alts).encode()) if alts else None
-
-
-def _is_lower(raw: bytes, k: int) -> bool:
-    return k < len(raw) and 97 <= raw[k] <= 122
-
-
-def has_keyword(literals: re.Pattern[bytes] | None, raw: bytes) -> bool:
-    """Whether ``raw`` holds one of the keywords as a word: not glued to letters, except at
-    a camelCase hump (``deviceImei``); a plural ``s``/``es`` may follow. Japanese keywords
-    match anywhere."""
-    if literals is None:
-        return False
-    low = raw.lower()  # ASCII only: offsets stay the same
-    for m in literals.finditer(low):
-        i, j = m.span()
-        if low[i] >= 0x80:
-            return True
-        before = raw[i - 1] if i else 0
-        hump = 97 <= before <= 122 and 65 <= raw[i] <= 90
-        if (65 <= before <= 90 or 97 <= before <= 122) and not hump:
-            continue  # glued to a letter on the left
-        if _is_lower(raw, j):
-            plural = j + 1 if raw[j] == 115 else j + 2 if raw[j : j + 2] == b"es" else -1
-            if plural < 0 or _is_lower(raw, plural):
-                continue  # glued to a letter on the right
-        return True
-    return False
-
-
-@dataclass(frozen=True)
-class Alt:
-    """One alternative of a detector: its hyperscan prefilter, its exact pattern, and the
-    window that holds every exact match a prefilter end offset stands for: ``max_len`` bytes
-    before it and ``tail`` after it. End offsets at most ``join`` bytes apart share one window
-    (prefilters that report several ends per value, such as e-mail domains); with an
-    ``anchor`` (``@``) the window starts at most ``anchor_back`` bytes before the last anchor
-    preceding the first end."""
-
-    prefilter: bytes
-    exact: re.Pattern[bytes]
-    max_len: int
-    tail: int
-    join: int = 0
-    anchor: bytes = b""
-    anchor_back: int = 0
-
-
-@dataclass(frozen=True)
-class Detector:
-    """How one data type is found, validated, scored and redacted (see the module doc)."""
-
-    dtype: DataType
-    alts: tuple[Alt, ...]
-    pattern: re.Pattern[bytes]  # all alternatives in one exact pattern
-    score: Callable[[str], Scored | None]
-    redact: Callable[[str], str]
-    value_regex: str
-    posture: str
-    caseless: bool = False
-    name_keywords: tuple[str, ...] = ()
-    name_excludes: tuple[str, ...] = ()
-    context_keywords: tuple[str, ...] = ()
-    negative_keywords: tuple[str, ...] = ()
-    context_boost: float = 0.4
-    redact_normalized: bool = False  # redact the normalized value instead of the raw text
-    _context_re: re.Pattern[bytes] | None = field(init=False, repr=False, compare=False)
-    _negative_re: re.Pattern[bytes] | None = field(init=False, repr=False, compare=False)
-    _name_re: re.Pattern[bytes] | None = field(init=False, repr=False, compare=False)
-    _exclude_re: re.Pattern[bytes] | None = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "_context_re", _keyword_literals(self.context_keywords))
-        object.__setattr__(self, "_negative_re", _keyword_literals(self.negative_keywords))
-        object.__setattr__(self, "_name_re", _keyword_literals(self.name_keywords))
-        object.__setattr__(self, "_exclude_re", _keyword_literals(self.name_excludes))
-
-    @property
-    def hs_pattern(self) -> bytes:
-        """All prefilters as one hyperscan expression (for reference; scanning compiles
-        each alternative under its own id)."""
-        return b"|".join(a.prefilter for a in self.alts)
-
-    def is_valid(self, value: str) -> bool:
-        return self.score(value) is not None
-
-    def context_delta(self, before: bytes, after: bytes = b"") -> float:
-        """Confidence added by keywords in the raw text around a value: context keywords
-        count on either side, negative keywords (``version 1.2.3.4``) only before it."""
-        delta = 0.0
-        if has_keyword(self._context_re, before) or has_keyword(self._context_re, after):
-            delta += self.context_boost
-        if has_keyword(self._negative_re, before):
-            delta -= NEGATIVE_PENALTY
-        return delta
-
-    def matches_name(self, name: str) -> bool:
-        """Whether a column name or key path (``$.driver.phone``) names this type."""
-        raw = name.encode()
-        return has_keyword(self._name_re, raw) and not has_keyword(self._exclude_re, raw)
-
-
-# --------------------------------------------------------------------------- scoring
-
-
-def _score_vin(raw: str) -> Scored | None:
-    vin = raw.upper()
-    if not v.is_vin_structure(vin):
-        return None
-    if v.vin_check_digit(vin) == vin[8]:
-        return vin, 0.85
-    return vin, 0.5 if vin[3:6] == "ZZZ" else 0.3
-
-
-def _score_chassis(raw: str) -> Scored | None:
-    parts = v.jp_chassis_parts(raw)
-    if parts is None:
-        return None
-    return f"{parts[0]}-{parts[1]}", 0.5 if v.is_jp_chassis_number(raw) else 0.3
-
-
-_KEYED = re.compile(r"[A-Za-z\u3000-\u9fff]")
-
-
-def _score_geo(raw: str) -> Scored | None:
-    found = v.coordinate_pair_places(raw)
-    if found is None or found[2] < 3:
-        return None
-    lat, lon, places = found
-    if abs(lat) < 1 and abs(lon) < 1:
-        return None
-    value = f"{lat:.6f},{lon:.6f}"
-    if _KEYED.search(raw):
-        return value, 0.9
-    base = 0.55 if places >= 5 else 0.3
-    return value, base if "," in raw else min(base, 0.3)
-
-
-def _score_imei(raw: str) -> Scored | None:
-    d = v.digits_only(raw)
-    if v.is_imei(d):
-        return d, 0.6 if "-" in raw else 0.45  # AA-BBBBBB-CCCCCC-D is the printed layout
-    return (d, 0.2) if v.is_imeisv(d) else None
-
-
-def _score_iccid(raw: str) -> Scored | None:
-    d = v.digits_only(raw)
-    return (d, 0.5) if v.is_iccid(d) else None
-
-
-def _score_phone(raw: str) -> Scored | None:
-    norm = v.normalize_phone(raw)
-    if norm is None:
-        return None
-    s = raw.strip()
-    if s.startswith("+"):
-        return norm, 0.7 if s.startswith("+81") else 0.5
-    if s.isdigit():
-        return norm, 0.5 if len(s) == 11 else 0.3
-    return norm, 0.6
-
-
-def _score_email(raw: str) -> Scored | None:
-    return (raw.lower(), 0.9) if v.is_email(raw) else None
-
-
-def _score_card(raw: str) -> Scored | None:
-    d = v.digits_only(raw)
-    if not v.is_payment_card(d):
-        return None
-    return d, 0.6 if len(d) != len(raw.strip()) else 0.45  # grouped like a card, or bare
-
-
-def _score_my_number(raw: str) -> Scored | None:
-    d = v.digits_only(raw)
-    return (d, 0.3) if v.is_my_number(d) else None
-
-
-def _score_license(raw: str) -> Scored | None:
-    d = v.digits_only(raw)
-    return (d, 0.3) if v.is_jp_drivers_license(d) else None
-
-
-def _score_postal(raw: str) -> Scored | None:
-    d = v.jp_postal_digits(raw)
-    if d is None:
-        return None
-    s = raw.strip()
-    return f"{d[:3]}-{d[3:]}", 0.9 if s.startswith("〒") else 0.3 if "-" in s else 0.2
-
-
-def _score_address(raw: str) -> Scored | None:
-    return (raw.strip(), 0.7) if v.is_jp_address(raw) else None
-
-
-_NOT_NAMES = frozenset({"null", "none", "nil", "unknown", "test", "admin", "true", "false"})
-
-
-def _score_name(raw: str) -> Scored | None:
-    s = " ".join(raw.split())
-    if len(s) < 2 or s.lower() in _NOT_NAMES:
-        return None
-    return s, 0.7
-
-
-def _score_ip(raw: str) -> Scored | None:
-    ip = v.public_ip(raw)
-    return None if ip is None else (ip, 0.6)
-
-
-def _score_aws_key_id(raw: str) -> Scored | None:
-    # AWS documentation's example keys (AKIAIOSFODNN7EXAMPLE) fill many config templates.
-    return (raw, 0.9) if v.is_aws_access_key_id(raw) and "EXAMPLE" not in raw else None
-
-
-def _score_aws_secret(raw: str) -> Scored | None:
-    return (raw, 0.9) if v.is_aws_secret_key(raw) and "EXAMPLE" not in raw else None
-
-
-def _score_private_key(raw: str) -> Scored | None:
-    return (raw, 1.0) if v.is_private_key_header(raw) else None
-
-
-def _score_token(raw: str) -> Scored | None:
-    return (raw, 0.9) if v.is_api_token(raw) else None
-
-
-# --------------------------------------------------------------------------- the detectors
-
-
-NEAR = "<near a context keyword>"
-NEAR_BYTES = CONTEXT_CHARS * 3
-
-
-class Part(NamedTuple):
-    """How an alternative is written: ``core`` is valid in both regex dialects; the exact
-    Python pattern adds the ``left``/``right`` look-arounds; the prefilter is ``hs`` (default
-    ``core``), or with ``NEAR`` the core within ``NEAR_BYTES`` of a context keyword - for
-    values that are only ever reported with a keyword nearby. ``max_len``/``tail`` default to
-    the detector's."""
-
-    left: str
-    core: str
-    right: str = ""
-    hs: str | None = None
-    max_len: int | None = None
-    tail: int | None = None
-    join: int = 0
-    anchor: bytes = b""
-    anchor_back: int = 0
-
-
-def _near(core: str, keywords: Iterable[str]) -> str:
-    kws = "|".join(_u8(k).replace("_", r"[_ .\-]?") for k in keywords)
-    gap = rf"[^\n]{{0,{NEAR_BYTES}}}"
-    return f"(?i:{kws}){gap}{core}|{core}{gap}(?i:{kws})"
-
-
-def _make(
-    dtype: DataType,
-    *parts: str | tuple[str, ...] | Part,
-    max_len: int = 32,
-    tail: int = 8,
-    **kw: Any,
-) -> Detector:
-    """A detector from its alternatives (a core, a ``(left, core, right[, hs])`` tuple or a
-    :class:`Part`) and its other :class:`Detector` fields."""
-    flags = re.IGNORECASE if kw.get("caseless") else 0
-    keywords: tuple[str, ...] = kw.get("context_keywords", ())
-    near_extra = NEAR_BYTES + max((len(k.encode()) for k in keywords), default=0)
-    alts, exact = [], []
-    for raw in parts:
-        p = Part("", raw) if isinstance(raw, str) else Part(*raw)
-        one = f"{p.left}(?:{p.core}){p.right}"
-        exact.append(one)
-        size = p.max_len or max_len
-        if p.hs == NEAR:
-            prefilter, size = _near(p.core, keywords), size + near_extra
-        else:
-            prefilter = p.hs or p.core
-        alts.append(
-            Alt(prefilter.encode(), re.compile(one.encode(), flags), size, p.tail or tail,
-                p.join, p.anchor, p.anchor_back)
-        )  # fmt: skip
-    pattern = re.compile("|".join(exact).encode(), flags)
-    return Detector(dtype=dtype, alts=tuple(alts), pattern=pattern, **kw)
-
-
-_KV = r"[\"']?[ \t]{0,3}[:=][ \t]{0,3}[\"']?"  # the glue between a key and its value
-_DEC = r"-?[0-9]{1,3}\.[0-9]{3,10}"
-_LAT_KEY = r"(?:lat|latitude|" + _u8("緯度") + ")"
-_LON_KEY = r"(?:lon|lng|long|longitude|" + _u8("経度") + ")"
-_PAIR_SEP = r"[^\n]{0,48}?"  # between a value and the next key: punctuation, other fields
-_NAME_KEYS = (
-    "first_?name", "last_?name", "full_?name", "given_?name", "family_?name", "sur_?name",
-    "customer_?name", "driver_?name", "owner_?name", "contact_?name",
-)  # fmt: skip
-_NAME_KEYS_JA = _w("氏名 姓名 お名前 名前 フリガナ ふりがな 契約者名 運転者名")
-_LATIN_NAME = r"[A-Z][a-z]+(?: [A-Z][a-z]+){0,2}|[A-Z]{2,}(?: [A-Z]{2,}){1,2}"
-_JA_NAME = _JP + r"{1,10}(?:(?: |\xe3\x80\x80)" + _JP + r"{1,10})?"
-_PERSON_WORDS = _w(
-    "name first_name last_name full_name given_name family_name surname "
-    "customer_name driver_name owner_name contact_name 氏名 姓名 名前 "
-    "お名前 フリガナ ふりがな 契約者 運転者"
-)
-_NOT_PERSON = _w(
-    "file host bucket model product device app service table column key "
-    "domain company user brand vehicle car item event type class field "
-    "path tag server cluster region zone node queue topic project role "
-    "group policy database db schema index metric module package "
-    "function method attribute label category shop store plan image "
-    "会社 商品 製品 車種 店舗 企業 法人 ファイル"
-)
-
-
-_PRIVATE_KEY = r"-----BEGIN (?:(?:RSA|EC|DSA|OPENSSH|ENCRYPTED|PGP) )?PRIVATE KEY(?: BLOCK)?-----"
-_SECRET_KV = (
-    r"(?:aws_?secret_?access_?key|aws_?secret_?key|secret_?access_?key|aws_?secret)"
-    r"[\"']?[ \t]{0,3}(?:[:=]|=>)[ \t]{0,3}[\"']?(?P<v>[A-Za-z0-9/+]{40})"
-)
-_GEO_LAT_LON = rf"{_LAT_KEY}{_KV}{_DEC}{_PAIR_SEP}{_LON_KEY}{_KV}{_DEC}\b"
-_GEO_LON_LAT = rf"{_LON_KEY}{_KV}{_DEC}{_PAIR_SEP}{_LAT_KEY}{_KV}{_DEC}\b"
-_GEO_INLINE = rf"-?\b[0-9]{{1,3}}\.[0-9]{{3,10}}[ \t]{{0,3}}[, \t][ \t]{{0,3}}{_DEC}\b"
-# An inline pair may carry an altitude (lat, lon, alt), which is read and ignored.
-_GEO_ALTITUDE = r"(?:[ \t]{0,3},[ \t]{0,3}-?[0-9]{1,5}(?:\.[0-9]{1,6})?\b)?"
-# The end of 0X-XXXX-XXXX, not followed by another hyphen group (UUIDs).
-_PHONE_DASHES = r"-[0-9]{1,4}-[0-9]{3,4}(?:[^\w\-]|$)"
-_CHASSIS = r"\b[A-Z][A-Z0-9]{1,6}-[0-9]{6,8}\b"  # the model code is checked by the score
-_EMAIL = (
-    r"[A-Za-z0-9._%+\-]{1,64}@[A-Za-z0-9\-]{1,63}(?:\.[A-Za-z0-9\-]{1,63}){0,16}\.[A-Za-z]{2,24}\b"
-)
-_NAME_KV = (
-    rf"(?:\b(?i:{'|'.join(_NAME_KEYS)})|{_alt(_NAME_KEYS_JA)})"
-    rf"(?:{_KV}|[ \t]{{0,3}}(?:\xef\xbc\x9a|\xe3\x80\x80)[ \t]{{0,3}})"
-    rf"(?P<v>{_LATIN_NAME}|{_JA_NAME})"
-)
-
-
-def default_detectors() -> tuple[Detector, ...]:
-    """The built-in detectors, in priority order (earlier wins a tie on the same span)."""
-    D = DataType
-    # fmt: off
-    dets = [
-        _make(D.PRIVATE_KEY, _PRIVATE_KEY, score=_score_private_key, redact=r.redact_private_key,
-              value_regex="-----BEGIN [A-Z ]*PRIVATE KEY", max_len=64,
-              name_keywords=_w("private_key ssh_key pem 秘密鍵"),
-              posture="Always reported: the PEM header of a private key (RSA, EC, DSA, "
-                      "OpenSSH, encrypted PKCS#8, PGP). The key body is never read."),
-        _make(D.AWS_ACCESS_KEY, r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b", score=_score_aws_key_id,
-              redact=r.redact_aws_key_id, value_regex=r"^(?:AKIA|ASIA)[A-Z0-9]{16}$", max_len=24,
-              name_keywords=_w("aws_access_key_id access_key_id access_key"),
-              context_keywords=_w("aws access_key access_key_id credentials"),
-              posture="Reported without context (0.9): AKIA/ASIA + 16 upper-case alphanumerics; "
-                      "AWS documentation examples (…EXAMPLE…) are never reported."),
-        _make(D.AWS_SECRET_KEY, ("", _SECRET_KV, r"(?![A-Za-z0-9/+=])"), caseless=True,
-              score=_score_aws_secret, redact=r.redact_secret, max_len=100,
-              value_regex=r"^[A-Za-z0-9/+]{40}$",
-              name_keywords=_w("aws_secret_access_key secret_access_key aws_secret"),
-              posture="Only after a secret-key keyword (aws_secret_access_key, SecretAccessKey, "
-                      "…) or, in text, within 200 bytes of an access key id: 40 base64 "
-                      "characters mixing cases and digits; hex strings (SHA-1) are rejected."),
-        _make(D.VIN, r"\b[A-HJ-NPR-Z1-9][A-HJ-NPR-Z0-9]{12}[0-9]{4}\b", score=_score_vin,
-              redact=r.redact_vin,
-              value_regex=r"(?i)^[A-HJ-NPR-Z0-9]{17}$", max_len=17,
-              name_keywords=_w("vin vin_code vehicle_identification_number chassis_no "
-                               "chassis_number 車台番号 車体番号 車両識別番号"),
-              context_keywords=_w("vin vehicle chassis car 車台番号 車体番号 車両"),
-              posture="Upper case, 17 characters of the VIN alphabet with a model-year code, "
-                      "numeric last four and 2+ letters. Valid check digit: reported (0.85). "
-                      "European 'ZZZ' filler: 0.5. Other check digits (mandatory only in North "
-                      "America): 0.3, reported only with context."),
-        _make(D.JP_CHASSIS_NUMBER, (r"(?<![\w.])", _CHASSIS, r"(?![\w\-])"),
-              score=_score_chassis, redact=r.redact_chassis, max_len=16,
-              value_regex=r"(?i)^[A-Z]{1,4}[0-9]{0,3}[A-Z]{0,2}-[0-9]{6,8}$",
-              name_keywords=_w("chassis chassis_number frame_number 車台番号 車体番号 "
-                               "フレーム番号"),
-              context_keywords=_w("chassis frame vin vehicle car 車台番号 車体番号 フレーム 車両"),
-              posture="Model code of letters and digits + 6-7 digit serial (ZVW30-1234567): "
-                      "reported (0.5). Letter-only model codes (Subaru VAG-012345) and 8-digit "
-                      "serials: 0.3, need context. Date-like serials are rejected."),
-        _make(D.GEO_COORDINATES,
-              ("(?<![a-z])", _GEO_LAT_LON, r"(?!\.)"), ("(?<![a-z])", _GEO_LON_LAT, r"(?!\.)"),
-              Part(r"(?<![\w.\-])", _GEO_INLINE + _GEO_ALTITUDE, r"(?![\w.])", _GEO_INLINE,
-                   max_len=40, tail=32),
-              caseless=True, score=_score_geo, redact=r.redact_geo, redact_normalized=True,
-              value_regex=r"^-?[0-9]{1,3}\.[0-9]{3,}[ \t]{0,3},[ \t]{0,3}-?[0-9]{1,3}\.[0-9]{3,}$",
-              max_len=128,
-              name_keywords=_w("lat latitude lon lng longitude 緯度 経度 gps coordinates coord "
-                               "geo location position 位置"),
-              context_keywords=_w("lat lon lng latitude longitude gps location position "
-                                  "coordinates coord geo 緯度 経度 位置 座標"),
-              posture="Key/value pairs (lat=…, lng=…; 緯度/経度) with 3+ decimals: 0.9. Inline "
-                      "comma pairs in range with 5+ decimals (telemetry rows, GeoJSON): 0.55 - "
-                      "so tables of such decimals in plain text are reported too; 3-4 decimals "
-                      "or space-separated: 0.3, need context. Pairs near (0, 0) are rejected."),
-        _make(D.IMEI, (_NL, r"\b[0-9]{15,16}\b", _NR, NEAR),
-              (_NL, r"\b[0-9]{2}-[0-9]{6}-[0-9]{6}-[0-9]{1,2}\b", _NR),
-              score=_score_imei, redact=r.redact_imei, max_len=20, context_boost=0.5,
-              value_regex=r"^[0-9]{2}-?[0-9]{6}-?[0-9]{6}-?[0-9]{1,2}$",
-              name_keywords=_w("imei imeisv terminal_id device_id 端末ID 端末識別番号 端末番号 "
-                               "製造番号"),
-              context_keywords=_w("imei imeisv terminal device tcu dcm modem 端末 製造番号"),
-              posture="15 digits, Luhn, known Reporting Body Identifier: 0.45 bare, needs "
-                      "context (imei, terminal, device, TCU, DCM, 端末); in the printed "
-                      "AA-BBBBBB-CCCCCC-D layout: 0.6. IMEISV (16 digits, no check digit): 0.2, "
-                      "needs context (a Luhn-valid 16-digit 35… number without it is a JCB card)."),
-        _make(D.ICCID, (_NL, r"\b89[0-9]{17,18}\b", _NR), score=_score_iccid,
-              redact=r.redact_iccid, value_regex=r"^89[0-9]{17,18}$", max_len=20,
-              context_boost=0.3, name_keywords=_w("iccid icc_id sim_id sim_number sim SIM番号"),
-              context_keywords=_w("iccid sim"),
-              posture="19-20 digits starting 89 (telecom), Luhn: reported (0.5)."),
-        _make(D.PHONE_NUMBER,
-              (_PL, r"\b0[0-9]{1,4}-[0-9]{1,4}-[0-9]{3,4}\b", _NR, _PHONE_DASHES),
-              (_PL, r"\b0[0-9]{1,4}\([0-9]{1,4}\)[0-9]{3,4}\b", _NR, r"\)[0-9]{3,4}\b"),
-              (_PL, r"\(0[0-9]{1,4}\) ?[0-9]{1,4}-[0-9]{4}\b", _NR, r"\) ?[0-9]{1,4}-[0-9]{4}\b"),
-              (_PL, r"\b0[0-9]{1,4} [0-9]{1,4} [0-9]{4}\b", _NR, NEAR),
-              (_PL, r"\b0[25789]0[0-9]{8}\b", _NR),
-              (_PL, r"\b0[1-9][0-9]{8}\b", _NR, NEAR),
-              (_PL, r"\+[1-9][0-9]{0,2}(?:[ \-]?\(0\)[ \-]?|[ \-])[0-9]{1,4}"
-                    r"(?:[ \-][0-9]{1,4}){1,3}\b", _NR, r"\+[1-9][0-9]{0,2}[ \-(]"),
-              (_PL, r"\+[1-9][0-9]{7,14}\b", _NR, r"\+[1-9][0-9]{7}"),
-              score=_score_phone, redact=r.redact_phone, max_len=24, tail=24,
-              value_regex=r"^(?:\+[1-9][0-9 \-()]{6,20}[0-9]|0[0-9 \-()]{8,13}[0-9])$",
-              name_keywords=_w("phone tel telephone mobile cell_phone fax msisdn 電話 電話番号 "
-                               "携帯 連絡先"),
-              context_keywords=_w("phone tel telephone mobile cell fax contact msisdn 電話 携帯 "
-                                  "連絡先"),
-              posture="+81 numbers: 0.7; other E.164 (+, 8-15 digits): 0.5; formatted Japanese "
-                      "numbers with a valid layout (090-1234-5678, 03-1234-5678): 0.6; 11-digit "
-                      "mobile/IP numbers unformatted: 0.5; 10-digit unformatted: 0.3, need "
-                      "context. Numbers starting with neither 0 nor + are never phones here."),
-        _make(D.EMAIL, Part(r"(?<![A-Za-z0-9._%+\-])", _EMAIL, r"(?![A-Za-z0-9\-]|\.[A-Za-z0-9])",
-                            join=64,
-                            anchor=b"@", anchor_back=65),
-              score=_score_email, redact=r.redact_email, max_len=254, tail=16, context_boost=0.1,
-              value_regex=r"^[A-Za-z0-9._%+\-]{1,64}@[A-Za-z0-9.\-]+\.[A-Za-z]{2,24}$",
-              name_keywords=_w("email e_mail mail mail_address メール メールアドレス"),
-              context_keywords=_w("email e-mail mail メール"),
-              negative_keywords=_w("message_id msg_id in_reply_to references"),
-              posture="Reported (0.9) when well-formed with an alphabetic top-level domain "
-                      "that is not a file extension (icon@2x.png); Message-ID / References "
-                      "values just before it push it below the threshold."),
-        _make(D.PAYMENT_CARD,
-              (_NL, r"\b[2-6][0-9]{12,18}\b", _NR, NEAR),
-              (_NL, r"\b[2-6][0-9]{3}[ \-][0-9]{4}[ \-][0-9]{4}[ \-][0-9]{1,7}(?:[ \-][0-9]{3})?\b",
-               _NR),
-              (_NL, r"\b3[0-9]{3}[ \-][0-9]{6}[ \-][0-9]{4,5}\b", _NR),
-              score=_score_card, redact=r.redact_card, max_len=24,
-              value_regex=r"^[0-9][0-9 \-]{11,21}[0-9]$",
-              name_keywords=_w("card card_number credit_card cc_number pan カード カード番号 "
-                               "クレジット"),
-              context_keywords=_w("card credit visa mastercard amex jcb payment charge paid "
-                                  "カード クレジット 決済 支払"),
-              negative_keywords=_w("imei imeisv iccid 端末"),
-              posture="Luhn plus issuer range and length (Visa, Mastercard, Amex, JCB, Diners, "
-                      "Discover, UnionPay). Grouped like a card (4012 8888 8888 1881): 0.6; bare "
-                      "digits: 0.45, need a card keyword (as Macie's CREDIT_CARD_NUMBER). IMEI "
-                      "and ICCID words before it push it below the threshold."),
-        _make(D.JP_MY_NUMBER, (_NL, r"\b[0-9]{4}[ \-]?[0-9]{4}[ \-]?[0-9]{4}\b", _NR, NEAR),
-              score=_score_my_number, redact=r.redact_my_number, max_len=16, context_boost=0.55,
-              value_regex=r"^[0-9]{4}[ \-]?[0-9]{4}[ \-]?[0-9]{4}$",
-              name_keywords=_w("my_number mynumber individual_number マイナンバー 個人番号"),
-              context_keywords=_w("my_number mynumber individual_number マイナンバー 個人番号"),
-              posture="12 digits with a valid check digit: 0.3 alone (one random 12-digit "
-                      "number in eleven passes), reported only with a My Number keyword (0.85)."),
-        _make(D.JP_DRIVERS_LICENSE, (_NL, r"\b[0-9]{12}\b", _NR, NEAR), score=_score_license,
-              redact=r.redact_license, max_len=14, value_regex=r"^[0-9]{12}$",
-              context_boost=0.55,
-              name_keywords=_w("license_number licence_number driver_license drivers_license "
-                               "driving_licence 免許 免許証番号"),
-              context_keywords=_w("license licence driver 免許 運転免許"),
-              posture="12 digits, known commission code and 11th-digit check: 0.3 alone, "
-                      "reported only with a licence keyword (0.85)."),
-        _make(D.JP_POSTAL_CODE, (_NL, _u8("〒") + r"[ \t]?[0-9]{3}-?[0-9]{4}\b", _NR),
-              (_NL, r"\b[0-9]{3}-[0-9]{4}\b", _NR, NEAR), (_NL, r"\b[0-9]{7}\b", _NR, NEAR),
-              score=_score_postal, redact=r.redact_postal, max_len=14,
-              value_regex=r"^(?:〒[ ]?)?[0-9]{3}-?[0-9]{4}$",
-              name_keywords=_w("postal postal_code postcode zip zip_code zipcode 郵便番号"),
-              context_keywords=_w("postal postcode zip 郵便番号 郵便 〒 住所"),
-              posture="With 〒: 0.9. NNN-NNNN: 0.3 and 7 bare digits: 0.2, both need context "
-                      "(郵便番号, postal, zip). Dates (2024-05-01) never fit the layout."),
-        _make(D.ADDRESS, ("", _alt(v.PREFECTURES) + rf"{_JP}{{0,8}}{_alt('市区町村郡')}",
-                          rf"(?:{_JP}|[0-9\-]|\xef\xbc[\x8d\x90-\x99]){{0,24}}"),
-              score=_score_address, redact=r.redact_address, max_len=48, tail=80,
-              value_regex=r"^(?:北海道|東京都|京都府|大阪府|\S{2,3}県)", context_boost=0.3,
-              name_keywords=_w("address addr 住所 所在地 居住地"),
-              context_keywords=_w("address addr 住所 所在地"),
-              posture="A prefecture with its suffix followed within 8 characters by a "
-                      "municipality marker (市区町村郡): reported (0.7). Romanized addresses are "
-                      "not detected."),
-        _make(D.PERSON_NAME, Part("", _NAME_KV, r"(?![A-Za-z])", join=40), score=_score_name,
-              redact=r.redact_name, max_len=96, tail=16, context_boost=0.0,
-              value_regex=r"^[^\s\d@:/]{1,24}(?:[ \x{3000}][^\s\d@:/]{1,24}){0,3}$",
-              name_keywords=_PERSON_WORDS, name_excludes=_NOT_PERSON,
-              posture="Text: only as the value of a name key (first_name=…, \"氏名\":\"…\"); "
-                      "bare 'name' keys are too ambiguous (0.7). Columns: by the column name."),
-        _make(D.IP_ADDRESS, (_IPL, r"\b(?:[0-9]{1,3}\.){3}[0-9]{1,3}\b", _IPR),
-              Part(_IPL, r"\b[23][0-9A-Fa-f]{3}(?::[0-9A-Fa-f]{0,4}){2,7}\b", _IPR, join=40),
-              score=_score_ip, redact=r.redact_ip, max_len=40, tail=8, context_boost=0.3,
-              value_regex=r"^(?:[0-9]{1,3}\.){3}[0-9]{1,3}$|^[0-9A-Fa-f:]{2,39}$",
-              name_keywords=_w("ip ip_address ipaddr remote_addr client_ip source_ip src_ip "
-                               "IPアドレス"),
-              context_keywords=_w("ip ip_address remote_addr client src from 接続元"),
-              negative_keywords=_w("version ver build release firmware oid バージョン"),
-              posture="Globally routable IPv4 and IPv6 (2000::/3) only: reported (0.6). "
-                      "Private, loopback and documentation ranges are never reported; "
-                      "'version' nearby rejects dotted version numbers."),
-    ]
-    # fmt: on
-    token = DataType._value2member_map_.get("api_token")
-    if isinstance(token, DataType):  # once the shared model names the type
-        dets.append(token_detector(token))
-    return tuple(dets)
-
-
-def token_detector(dtype: DataType) -> Detector:
-    """GitHub and Slack tokens, reported as ``dtype``. :class:`DataType` has no member for
-    API tokens yet; :func:`default_detectors` adds this detector as soon as it has
-    ``api_token``."""
-    return _make(
-        dtype,
-        r"\b(?:gh[pousr]_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9]{22}_[A-Za-z0-9]{59}"
-        r"|xox[abposr]-[A-Za-z0-9\-]{10,72})\b",
-        score=_score_token,
-        redact=r.redact_token,
-        max_len=96,
-        value_regex=r"^(?:gh[pousr]_[A-Za-z0-9]{36}|github_pat_\w{82}|xox[abposr]-[\w\-]+)$",
-        posture="GitHub and Slack tokens by documented prefix and length: reported (0.9).",
-        name_keywords=_w("token api_token access_token"),
-    )
+__all__ = [
+    "CONTEXT_CHARS",
+    "NEAR",
+    "NEAR_BYTES",
+    "NEGATIVE_PENALTY",
+    "REPORT_THRESHOLD",
+    "VETO_PENALTY",
+    "Alt",
+    "Detector",
+    "DetectorSet",
+    "Part",
+    "Scored",
+    "_keyword_literals",
+    "default_detectors",
+    "has_keyword",
+    "make_detector",
+    "token_detector",
+]
 
 
 class DetectorSet:
     """The detectors of one scan and their compiled hyperscan database.
 
-    The database is compiled on first use and cached here (never module-wide); it is not
-    pickled - a copy sent to another process (Dask) compiles its own. Scanning needs a
-    scratch per thread: :meth:`new_scratch`.
+    The database is compiled on first use and cached here (never module-wide). A pickled set
+    (sent to a process pool or a Dask worker with each task) carries its database serialized
+    (``hyperscan.dumpb``, zlib-compressed, about 60 KB) so that the receiving process does not
+    compile it again (about a second); pickling compiles it first if needed. Where the
+    serialized database cannot be used there (another hyperscan version, a CPU without the
+    instructions it was built for) it is compiled there instead. Scanning needs a scratch per
+    thread: :meth:`new_scratch`.
     """
 
     def __init__(
@@ -634,7 +75,9 @@ class DetectorSet:
         if len({d.dtype for d in self.detectors}) != len(self.detectors):
             raise ConfigError("a detector set holds one detector per data type")
         self.threshold = threshold
+        self.compilations = 0  # times this instance compiled its database (0 when loaded)
         self._db: hyperscan.Database | None = None
+        self._serialized: bytes | None = None
 
     def __iter__(self) -> Iterator[Detector]:
         return iter(self.detectors)
@@ -646,12 +89,17 @@ class DetectorSet:
         return f"DetectorSet({[d.dtype.value for d in self.detectors]})"
 
     def __getstate__(self) -> dict[str, Any]:
-        return {"detectors": self.detectors, "threshold": self.threshold}
+        if self._serialized is None:
+            self._serialized = zlib.compress(hyperscan.dumpb(self.database), 1)
+        return {"detectors": self.detectors, "threshold": self.threshold, "db": self._serialized}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.detectors = state["detectors"]
         self.threshold = state["threshold"]
-        self._db = None
+        self.compilations = 0
+        serialized = state.get("db")
+        self._db = _load(serialized) if serialized else None
+        self._serialized = serialized if self._db is not None else None
 
     def get(self, dtype: DataType) -> Detector | None:
         return next((d for d in self.detectors if d.dtype == dtype), None)
@@ -669,20 +117,35 @@ class DetectorSet:
     def database(self) -> hyperscan.Database:
         """The block-mode database; expression id ``k`` is ``self.alternatives[k]``."""
         if self._db is None:
-            db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-            alts = self.alternatives
-            caseless = [self.detectors[i].caseless for i, _ in alts]
-            try:
-                db.compile(
-                    expressions=[a.prefilter for _, a in alts],
-                    ids=list(range(len(alts))),
-                    elements=len(alts),
-                    flags=[hyperscan.HS_FLAG_CASELESS if c else 0 for c in caseless],
-                )
-            except hyperscan.error as exc:
-                raise ConfigError(f"detector patterns do not compile: {exc}") from exc
-            self._db = db
+            self._db = self._compile()
         return self._db
+
+    def _compile(self) -> hyperscan.Database:
+        db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+        alts = self.alternatives
+        caseless = [self.detectors[i].caseless for i, _ in alts]
+        try:
+            db.compile(
+                expressions=[a.prefilter for _, a in alts],
+                ids=list(range(len(alts))),
+                elements=len(alts),
+                flags=[hyperscan.HS_FLAG_CASELESS if c else 0 for c in caseless],
+            )
+        except hyperscan.error as exc:
+            raise ConfigError(f"detector patterns do not compile: {exc}") from exc
+        self.compilations += 1
+        self._serialized = None
+        return db
 
     def new_scratch(self) -> hyperscan.Scratch:
         return hyperscan.Scratch(self.database)
+
+
+def _load(serialized: bytes) -> hyperscan.Database | None:
+    """A serialized database that this process can scan with, or ``None``."""
+    try:
+        db = hyperscan.loadb(zlib.decompress(serialized), hyperscan.HS_MODE_BLOCK)
+        hyperscan.Scratch(db)  # fails here on a platform the database was not built for
+    except (hyperscan.error, zlib.error, TypeError, ValueError):
+        return None
+    return db

@@ -1,12 +1,14 @@
 """The unstructured-text fast path: one hyperscan pass per block, validators on candidates.
 
 :meth:`TextScanner.scan` runs the compiled database of a :class:`DetectorSet` once over a
-:class:`TextBlock`; the match callback only appends ``(expression id, end offset)`` to a
-list. Afterwards, per alternative (:class:`~andon.classify.detectors.Alt`), end offsets
-become small windows and the exact Python pattern runs on those windows only; each match is
+:class:`TextBlock`; the match callback only appends ``expression id << 32 | end offset`` to
+a list (one integer per match: sorting groups the end offsets of each expression).
+Afterwards, per alternative (:class:`~andon.classify.detectors.Alt`), end offsets become small
+windows and the exact Python pattern runs on those windows only; each match is
 scored by its validator, context keywords within 30 characters on the same line (as Amazon
-Macie) add to the confidence, overlapping hits of different types keep the most confident
-one, and lines are counted incrementally from the previous hit.
+Macie) add to the confidence (a detector's veto - a message id, a metric key - drops it to
+0, and is checked before the validator), overlapping hits of different types keep the most
+confident one, and lines are counted incrementally from the previous hit.
 
 A hit is reported when its confidence reaches the threshold (default 0.5). Base confidence
 alone / with a keyword nearby (the detectors' ``posture`` has the details):
@@ -16,12 +18,14 @@ type                   alone                                                  + 
 =====================  =====================================================  ==========
 VIN                    0.85 check digit ok; 0.5 ``ZZZ`` filler; 0.3 other     +0.4
 JP chassis number      0.5 model code with digits; 0.3 letters only           +0.4
-coordinates            0.9 keyed; 0.55 pair with 5+ decimals; 0.3 3-4         +0.4
+coordinates            0.9 keyed; 0.55 pair with 5+ decimals; 0.3 3-4;        +0.4
+                       never as the value of a metric key (``p50,p99=``)
 IMEI                   0.6 AA-BBBBBB-CCCCCC-D; 0.45 bare; 0.2 IMEISV          +0.5
 ICCID                  0.5                                                    +0.3
 phone                  0.7 +81; 0.6 formatted JP; 0.5 E.164 or 11-digit       +0.4
                        mobile; 0.3 10 digits unformatted
-e-mail                 0.9 (Message-ID before it: -0.5)                       +0.1
+e-mail                 0.9; never inside ``<…>`` after a message-id key       +0.1
+                       (``msgid=<…>``); message-id words before it: -0.5
 payment card           0.6 grouped; 0.45 bare digits (IMEI/ICCID words: -0.5) +0.4
 My Number, licence     0.3                                                    +0.55
 postal code            0.9 with 〒; 0.3 NNN-NNNN; 0.2 seven digits             +0.4
@@ -41,10 +45,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from andon.classify import validators as v
-from andon.classify.detectors import CONTEXT_CHARS, Alt, DetectorSet
+from andon.classify.detectors import CONTEXT_CHARS, VETO_PENALTY, Alt, DetectorSet
 from andon.classify.model import DataType, Location, TextBlock
 
 SECRET_NEAR_KEY_BYTES = 200
@@ -135,6 +139,23 @@ def _first_chars(raw: bytes) -> bytes:
     return raw.decode("utf-8", "ignore")[:CONTEXT_CHARS].encode()
 
 
+class _AltPlan(NamedTuple):
+    """What the scanner needs of one hyperscan expression id, resolved once."""
+
+    pid: int  # detector index
+    exact: re.Pattern[bytes]
+    max_len: int
+    tail: int
+    join: int
+    anchor: bytes
+    anchor_back: int
+    group: str | int  # the value's group: ``v`` when the match also spans a key
+    single_end: bool
+
+
+_ID_BITS = 32  # a match is ``id << bits | end``: one int per match, sorted by id then end
+
+
 class TextScanner:
     """Scans :class:`TextBlock` units with one :class:`DetectorSet` (one per thread)."""
 
@@ -145,10 +166,12 @@ class TextScanner:
         self._alts: tuple[tuple[int, Alt], ...] = detectors.alternatives
         self._db = detectors.database
         self._scratch = detectors.new_scratch()
-        self._group: list[str | int] = [
-            "v" if "v" in a.exact.groupindex else 0 for _, a in self._alts
-        ]
-        self._keyed = [bool(d.context_keywords or d.negative_keywords) for d in self._dets]
+        self._plans = [
+            _AltPlan(pid, a.exact, a.max_len, a.tail, a.join, a.anchor, a.anchor_back,
+                     "v" if "v" in a.exact.groupindex else 0, a.single_end)
+            for pid, a in self._alts
+        ]  # fmt: skip
+        self._keyed = [d.uses_context for d in self._dets]
         kinds = [d.dtype for d in self._dets]
         self._key_id = (
             kinds.index(DataType.AWS_ACCESS_KEY) if DataType.AWS_ACCESS_KEY in kinds else -1
@@ -162,60 +185,66 @@ class TextScanner:
         data = block.data
         if not data:
             return
-        found: list[tuple[int, int]] = []
+        found: list[int] = []
         append = found.append
+        bits = max(_ID_BITS, len(data).bit_length())
 
         def on_match(pattern: int, _start: int, end: int, _flags: int, _ctx: object) -> None:
-            append((pattern, end))
+            append(pattern << bits | end)
 
         self._db.scan(data, match_event_handler=on_match, scratch=self._scratch)
         if not found:
             return
-        cands = self._candidates(data, found)
+        cands = self._candidates(data, found, bits)
         if self._key_id >= 0 and self._secret_id >= 0:
             cands.extend(self._secrets_near_keys(data, cands))
         self._emit(block, _resolve(cands), sink)
 
-    def _candidates(self, data: bytes, found: list[tuple[int, int]]) -> list[_Cand]:
+    def _candidates(self, data: bytes, found: list[int], bits: int) -> list[_Cand]:
         """Exact matches near the prefilter's end offsets, scored. Per alternative, end
         offsets are grouped (``join``); a group not already inside a match gets a window of
         ``max_len`` bytes before its first end (not reaching back into the previous window)
         to ``tail`` bytes after its last."""
         out: list[_Cand] = []
         found.sort()
-        found.append((-1, 0))  # sentinel: flushes the last group
-        alts, size = self._alts, len(data)
-        cur, first, last, done = -1, 0, 0, 0
-        for aid, end in found:
+        plans, size, window, mask = self._plans, len(data), self._window, (1 << bits) - 1
+        cur, first, last, done, join = -1, 0, 0, 0, 0
+        plan = plans[0]
+        for key in found:
+            aid, end = key >> bits, key & mask
             if aid == cur:
                 if end <= done:
                     continue
-                if end - last <= alts[aid][1].join:
+                if end - last <= join:
                     last = end
                     continue
-            if cur >= 0 and last > done:
-                done = self._group_window(data, cur, first, last, done, size, out)
+            if cur >= 0 and last > done and not (plan.single_end and last > first):
+                lo = max(done, first - plan.max_len, 0)
+                if plan.anchor:
+                    at = data.rfind(plan.anchor, lo, first)
+                    if at >= 0:
+                        lo = max(lo, at - plan.anchor_back)
+                done = max(window(data, plan, lo, min(size, last + plan.tail), out), last)
             if aid != cur:
                 cur, done = aid, 0
+                plan = plans[aid]
+                join = plan.join
             first = last = end
+        if last > done and not (plan.single_end and last > first):  # the last group
+            lo = max(done, first - plan.max_len, 0)
+            if plan.anchor:
+                at = data.rfind(plan.anchor, lo, first)
+                if at >= 0:
+                    lo = max(lo, at - plan.anchor_back)
+            window(data, plan, lo, min(size, last + plan.tail), out)
         return out
 
-    def _group_window(
-        self, data: bytes, aid: int, first: int, last: int, done: int, size: int, out: list[_Cand]
-    ) -> int:
-        pid, alt = self._alts[aid]
-        lo = max(done, first - alt.max_len, 0)
-        if alt.anchor:
-            at = data.rfind(alt.anchor, lo, first)
-            if at >= 0:
-                lo = max(lo, at - alt.anchor_back)
-        hi = min(size, last + alt.tail)
-        return max(self._window(data, pid, aid, lo, hi, out), last)
-
-    def _window(self, data: bytes, pid: int, aid: int, lo: int, hi: int, out: list[_Cand]) -> int:
+    def _window(self, data: bytes, plan: _AltPlan, lo: int, hi: int, out: list[_Cand]) -> int:
         """Score the exact matches in ``data[lo:hi]``; return the end of the last one."""
-        det, exact, group = self._dets[pid], self._alts[aid][1].exact, self._group[aid]
-        threshold, last, size = self.threshold, lo, len(data)
+        pid, exact, group = plan.pid, plan.exact, plan.group
+        det = self._dets[pid]
+        threshold, last, size, keyed = self.threshold, lo, len(data), self._keyed[pid]
+        vetoed = det.veto is not None
         for m in exact.finditer(data, lo, hi):
             if hi < size and m.end() + _LOOKAHEAD_BYTES > hi:
                 # Near the window's end the match may be cut short, or a look-ahead may
@@ -228,13 +257,19 @@ class TextScanner:
             start, end = m.span(group)
             if start < 0:
                 continue
+            delta = 0.0
+            if vetoed:  # a veto is cheaper than most scores: it goes first
+                delta = det.context_delta(*context_around(data, start, end))
+                if delta <= -VETO_PENALTY:
+                    continue
             raw = data[start:end].decode("utf-8", "replace")
             scored = det.score(raw)
             if scored is None:
                 continue
             value, confidence = scored
-            if self._keyed[pid]:
-                delta = det.context_delta(*context_around(data, start, end))
+            if keyed:
+                if not vetoed:
+                    delta = det.context_delta(*context_around(data, start, end))
                 confidence = min(1.0, max(0.0, confidence + delta))
             if confidence >= threshold:
                 out.append((start, end, pid, value, confidence, raw))
@@ -259,12 +294,17 @@ class TextScanner:
     def _emit(self, block: TextBlock, hits: list[_Cand], sink: TextSink) -> None:
         data, obj, dets = block.data, block.object, self._dets
         line, pos = block.first_line, 0
+        count, add = data.count, sink.add
+        where = Location(object=obj, line=line)  # shared by the hits of one line
         for start, _end, pid, value, confidence, raw in hits:
-            line += data.count(b"\n", pos, start)
+            breaks = count(b"\n", pos, start)
             pos = start
+            if breaks:
+                line += breaks
+                where = Location(object=obj, line=line)
             det = dets[pid]
-            redacted = det.redact(value if det.redact_normalized else raw)
-            sink.add(det.dtype, value, redacted, Location(object=obj, line=line), confidence)
+            add(det.dtype, value, det.redact(value if det.redact_normalized else raw), where,
+                confidence)  # fmt: skip
 
 
 def _resolve(cands: list[_Cand]) -> list[_Cand]:

@@ -1,10 +1,12 @@
-"""Validators: pure checks on one value, and vectorized masks over a whole column.
+"""Validators: pure checks on one value (and, re-exported, vectorized masks over a column).
 
 Every scalar check takes a ``str`` and returns a ``bool`` (or a small parsed value) and never
 raises on bad input. The column path reuses them, and for the identifiers that come in
 millions per object (VIN, Luhn numbers, My Number, coordinates) it gets a vectorized form
+from :mod:`andon.classify.masks` (``card_mask``, ``vin_mask``, ...; importable from here too)
 that takes a ``pyarrow`` array (or any sequence of ``str | None``) and returns a
-``pyarrow.BooleanArray`` mask (nulls and non-strings are ``False``).
+``pyarrow.BooleanArray`` mask (nulls and non-strings are ``False``). The tables both use are
+in :mod:`andon.classify.standards`.
 
 Sources of the rules:
 
@@ -16,7 +18,8 @@ Sources of the rules:
   Reporting Body Identifiers (first two digits) from GSMA TS.06 Appendix A.
 * ICCID: ITU-T E.118 (prefix 89, up to 19 digits + Luhn check digit).
 * Payment cards: Luhn plus the public issuer ranges and lengths of each network.
-* My Number: check digit via ``stdnum.jp.in_`` (weights 6 5 4 3 2 7 6 5 4 3 2, mod 11).
+* My Number: check digit as ``stdnum.jp.in_`` computes it (weights 6 5 4 3 2 7 6 5 4 3 2,
+  ``(11 - sum mod 11) mod 10``; the tests hold it to ``stdnum``).
 * Japanese driver's licence: 12 digits = public-safety-commission code (2), year of first
   licence (2), serial (6), check digit (1), reissue count (1). The commission codes (10-14
   Hokkaido areas ... 97 Okinawa) and the check digit rule (digits 1-10 weighted 5 4 3 2 7 6 5
@@ -31,16 +34,25 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from operator import mul
 from types import MappingProxyType
-from typing import Any
 
-import numpy as np
-import numpy.typing as npt
-import pyarrow as pa
-import pyarrow.compute as pc
-from stdnum.jp import in_ as _jp_in
+from andon.classify.masks import Mask as Mask
+from andon.classify.masks import as_string_array as as_string_array
+from andon.classify.masks import card_mask as card_mask
+from andon.classify.masks import iccid_mask as iccid_mask
+from andon.classify.masks import imei_mask as imei_mask
+from andon.classify.masks import latitude_mask as latitude_mask
+from andon.classify.masks import longitude_mask as longitude_mask
+from andon.classify.masks import luhn_mask as luhn_mask
+from andon.classify.masks import my_number_mask as my_number_mask
+from andon.classify.masks import vin_mask as vin_mask
+from andon.classify.standards import IMEI_RBI as IMEI_RBI
+from andon.classify.standards import LUHN_DOUBLE, MY_NUMBER_WEIGHTS
+from andon.classify.standards import VIN_VALUES as VIN_VALUES
+from andon.classify.standards import VIN_WEIGHTS as VIN_WEIGHTS
+from andon.classify.standards import VIN_YEAR_CODES as VIN_YEAR_CODES
 
 # --------------------------------------------------------------------------- helpers
 
@@ -56,22 +68,10 @@ def _same_char(value: str) -> bool:
 
 # --------------------------------------------------------------------------- VIN (ISO 3779)
 
-VIN_WEIGHTS = (8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2)
-_VIN_LETTER_VALUES = dict(
-    zip(
-        "ABCDEFGHJKLMNPRSTUVWXYZ",
-        (1, 2, 3, 4, 5, 6, 7, 8, 1, 2, 3, 4, 5, 7, 9, 2, 3, 4, 5, 6, 7, 8, 9),
-        strict=True,
-    )
-)
-VIN_VALUES: Mapping[str, int] = MappingProxyType(
-    {**{str(d): d for d in range(10)}, **_VIN_LETTER_VALUES}
-)
 _VIN_TABLE = bytes.maketrans(
     "".join(VIN_VALUES).encode(), bytes(48 + n for n in VIN_VALUES.values())
 )
 _VIN_OFFSET = 48 * sum(VIN_WEIGHTS)
-VIN_YEAR_CODES = frozenset("ABCDEFGHJKLMNPRSTVWXY123456789")
 _VIN_RE = re.compile(r"[A-HJ-NPR-Z0-9]{17}")
 
 
@@ -149,8 +149,7 @@ def is_jp_chassis_number(value: str, *, strict: bool = True) -> bool:
 
 # --------------------------------------------------------------------------- Luhn numbers
 
-_LUHN_DOUBLE = (0, 2, 4, 6, 8, 1, 3, 5, 7, 9)
-_LUHN_TABLE = bytes.maketrans(b"0123456789", bytes(48 + d for d in _LUHN_DOUBLE))
+_LUHN_TABLE = bytes.maketrans(b"0123456789", bytes(48 + d for d in LUHN_DOUBLE))
 
 
 def luhn_ok(digits: str) -> bool:
@@ -168,14 +167,6 @@ def luhn_check_digit(partial: str) -> str:
         if luhn_ok(partial + d):
             return d
     raise ValueError("not a string of digits")  # pragma: no cover - unreachable for digits
-
-
-# Reporting Body Identifiers in use or formerly used (GSMA TS.06 Appendix A); test IMEIs
-# (00, 02-09) are left out.
-IMEI_RBI = frozenset(
-    {"01", "10", "30", "33", "35", "44", "45", "49", "50", "51", "52", "53", "54", "86",
-     "91", "98", "99"}
-)  # fmt: skip
 
 
 def is_imei(value: str) -> bool:
@@ -212,7 +203,7 @@ def card_brand(digits: str) -> str | None:
     if 3528 <= p4 <= 3589:
         return "jcb" if n >= 16 else None
     if p2 == 36:
-        return "diners"  # 14-19 digits
+        return "diners" if n >= 14 else None  # 14-19 digits
     if 300 <= p3 <= 305:
         return "diners" if n == 14 else None  # Carte Blanche
     if p4 == 3095 or p2 in (38, 39):
@@ -234,9 +225,12 @@ def is_payment_card(value: str) -> bool:
 
 
 def is_my_number(value: str) -> bool:
-    """A Japanese Individual Number (12 digits, check digit per ``stdnum.jp.in_``)."""
+    """A Japanese Individual Number (12 digits, check digit as ``stdnum.jp.in_``)."""
     d = digits_only(value)
-    return len(d) == 12 and not _same_char(d) and bool(_jp_in.is_valid(d))
+    if len(d) != 12 or not (d.isascii() and d.isdigit()) or _same_char(d):
+        return False
+    total = sum(int(c) * w for c, w in zip(d[:11], MY_NUMBER_WEIGHTS, strict=True))
+    return (-total % 11) % 10 == int(d[11])
 
 
 JP_LICENSE_COMMISSIONS: Mapping[str, str] = MappingProxyType(
@@ -269,7 +263,10 @@ def is_jp_drivers_license(value: str, *, check_digit: bool = True) -> bool:
 
 # --------------------------------------------------------------------------- phone numbers
 
-_PHONE_SEP = re.compile(r"[ \-().]")
+# Separators inside a phone number: spaces, hyphens and parentheses - the layouts the text
+# patterns and the column regex accept (dotted numbers such as 090.1234.5678 are not phones
+# here: dotted digit groups are versions, addresses and decimals far more often).
+_PHONE_SEP = re.compile(r"[ \-()]")
 _JP_MOBILE = ("020", "050", "060", "070", "080", "090", "0800")
 
 
@@ -354,14 +351,26 @@ def parse_ip(value: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None
 _OCTET = r"(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
 _IPV4_RE = re.compile(r"\.".join([_OCTET] * 4))
 # Special-purpose IPv4 blocks (RFC 6890 registry, multicast, reserved): not a person's address.
-_IPV4_SPECIAL = tuple(
-    (int(n.network_address), int(n.netmask))
-    for n in map(
+_IPV4_SPECIAL_NETS = tuple(
+    map(
         ipaddress.IPv4Network,
         ("0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16",
          "172.16.0.0/12", "192.0.0.0/24", "192.0.2.0/24", "192.88.99.0/24", "192.168.0.0/16",
          "198.18.0.0/15", "198.51.100.0/24", "203.0.113.0/24", "224.0.0.0/4", "240.0.0.0/4"),
     )
+)  # fmt: skip
+# The blocks by first octet, as (network, mask) integers: most first octets have none.
+_IPV4_SPECIAL: Mapping[int, tuple[tuple[int, int], ...]] = MappingProxyType(
+    {
+        first: tuple(
+            (int(n.network_address), int(n.netmask))
+            for n in _IPV4_SPECIAL_NETS
+            if int(n.network_address) >> 24 <= first <= int(n.broadcast_address) >> 24
+        )
+        for first in range(256)
+        if any(int(n.network_address) >> 24 <= first <= int(n.broadcast_address) >> 24
+               for n in _IPV4_SPECIAL_NETS)
+    }
 )  # fmt: skip
 
 
@@ -373,12 +382,19 @@ def public_ip(value: str) -> str | None:
     s = value.strip()
     m = _IPV4_RE.fullmatch(s)
     if m is not None:
-        n = int.from_bytes(bytes(int(g) for g in m.groups()), "big")
-        return None if any(n & mask == net for net, mask in _IPV4_SPECIAL) else s
-    if ":" not in s:
+        a, b, c, d = map(int, m.groups())
+        special = _IPV4_SPECIAL.get(a)
+        if special:
+            n = a << 24 | b << 16 | c << 8 | d
+            return None if any(n & mask == net for net, mask in special) else s
+        return s
+    if ":" not in s or s[0] not in "23":  # 2000::/3 starts with a 2 or a 3
         return None
-    ip = parse_ip(s)
-    if ip is None or ip.version != 6 or int(ip) >> 125 != 1 or not ip.is_global:
+    try:
+        ip = ipaddress.IPv6Address(s)
+    except ValueError:
+        return None
+    if int(ip) >> 125 != 1 or not ip.is_global:
         return None
     return str(ip)
 
@@ -534,191 +550,3 @@ def coordinate_pair_places(text: str) -> tuple[float, float, int] | None:
     if a == 0.0 and b == 0.0:
         return None
     return a, b, places
-
-
-# --------------------------------------------------------------------------- vectorized
-
-Mask = Any  # pyarrow.BooleanArray (pyarrow ships no type information)
-_BoolArray = npt.NDArray[np.bool_]
-
-
-def as_string_array(values: Any) -> Any:
-    """A ``pyarrow`` string array from a pyarrow (chunked) array of any type or a sequence
-    of ``str | None``; numbers are cast to their decimal text."""
-    if isinstance(values, pa.ChunkedArray):
-        values = values.combine_chunks()
-    if not isinstance(values, pa.Array):
-        values = pa.array([_text_or_none(v) for v in values], type=pa.string())
-    if not pa.types.is_string(values.type):
-        try:
-            values = values.cast(pa.string())
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            return pa.nulls(len(values), type=pa.string())
-    return values
-
-
-def _text_or_none(v: object) -> str | None:
-    if isinstance(v, str):
-        return v
-    if isinstance(v, int) and not isinstance(v, bool):
-        return str(v)
-    return None
-
-
-def _lengths(arr: Any) -> npt.NDArray[np.int64]:
-    lens = pc.fill_null(pc.binary_length(arr), 0)
-    return np.asarray(lens.to_numpy(zero_copy_only=False), dtype=np.int64)
-
-
-def _matrix(arr: Any, idx: npt.NDArray[np.int64], width: int) -> npt.NDArray[np.uint8]:
-    """Rows ``idx`` of ``arr`` (all ``width`` bytes long) as an ``(n, width)`` byte matrix."""
-    fixed = arr.take(pa.array(idx)).cast(pa.binary()).cast(pa.binary(width))
-    buf = np.frombuffer(fixed.buffers()[1], dtype=np.uint8)
-    start = fixed.offset * width
-    return buf[start : start + len(idx) * width].reshape(len(idx), width)
-
-
-def _by_length(
-    arr: Any, widths: range, check: Callable[[npt.NDArray[np.uint8]], _BoolArray]
-) -> _BoolArray:
-    lens = _lengths(arr)
-    out = np.zeros(len(arr), dtype=np.bool_)
-    for w in widths:
-        idx = np.nonzero(lens == w)[0]
-        if len(idx):
-            out[idx] = check(_matrix(arr, idx, w))
-    return out
-
-
-def _digits_matrix_ok(m: npt.NDArray[np.uint8]) -> _BoolArray:
-    return np.asarray(((m >= 48) & (m <= 57)).all(axis=1), dtype=np.bool_)
-
-
-_DOUBLE_LUT = np.array(_LUHN_DOUBLE, dtype=np.int64)
-
-
-def _luhn_rows(m: npt.NDArray[np.uint8]) -> _BoolArray:
-    ok = _digits_matrix_ok(m)
-    d = np.clip(m.astype(np.int64) - 48, 0, 9)[:, ::-1]
-    d[:, 1::2] = _DOUBLE_LUT[d[:, 1::2]]
-    return np.asarray(ok & (d.sum(axis=1) % 10 == 0), dtype=np.bool_)
-
-
-def _clean_digits(values: Any) -> Any:
-    arr = as_string_array(values)
-    return pc.replace_substring_regex(pc.utf8_trim_whitespace(arr), r"[ \-]", "")
-
-
-def luhn_mask(values: Any, widths: range = range(2, 23)) -> Mask:
-    """Luhn validity per value (spaces and hyphens removed), for lengths in ``widths``."""
-    arr = _clean_digits(values)
-    return pa.array(_by_length(arr, widths, _luhn_rows), type=pa.bool_())
-
-
-def _and_regex(mask: Mask, arr: Any, pattern: str) -> Mask:
-    match = pc.fill_null(pc.match_substring_regex(arr, pattern), False)
-    return pc.and_(mask, match)
-
-
-def imei_mask(values: Any) -> Mask:
-    """:func:`is_imei` per value (IMEISV needs context and is not included)."""
-    arr = _clean_digits(values)
-    rbi = "|".join(sorted(IMEI_RBI))
-    return _and_regex(luhn_mask(arr, range(15, 16)), arr, rf"^(?:{rbi})")
-
-
-def iccid_mask(values: Any) -> Mask:
-    arr = _clean_digits(values)
-    return _and_regex(luhn_mask(arr, range(19, 21)), arr, r"^89")
-
-
-# Issuer ranges and lengths as RE2 patterns, equivalent to :func:`card_brand`.
-_CARD_RE2 = (
-    r"^(?:4(?:[0-9]{12}|[0-9]{15}|[0-9]{18})"
-    r"|(?:5[1-5][0-9]{2}|222[1-9]|22[3-9][0-9]|2[3-6][0-9]{2}|27[01][0-9]|2720)[0-9]{12}"
-    r"|3[47][0-9]{13}"
-    r"|35(?:2[89]|[3-8][0-9])[0-9]{12,15}"
-    r"|36[0-9]{12,17}|30[0-5][0-9]{11}|(?:3095[0-9]{2}|3[89][0-9]{4})[0-9]{10,13}"
-    r"|(?:6011|64[4-9][0-9]|65[0-9]{2}|62[0-9]{2})[0-9]{12,15})$"
-)
-
-
-def card_mask(values: Any) -> Mask:
-    """:func:`is_payment_card` per value (Luhn + issuer range and length)."""
-    arr = _clean_digits(values)
-    rows = _by_length(arr, range(13, 20), _luhn_distinct_rows)
-    return _and_regex(pa.array(rows, type=pa.bool_()), arr, _CARD_RE2)
-
-
-def _luhn_distinct_rows(m: npt.NDArray[np.uint8]) -> _BoolArray:
-    same = (m[:, 1:] == m[:, 1:2]).all(axis=1)
-    return np.asarray(_luhn_rows(m) & ~same, dtype=np.bool_)
-
-
-_MY_NUMBER_W = np.array((6, 5, 4, 3, 2, 7, 6, 5, 4, 3, 2), dtype=np.int64)
-
-
-def _my_number_rows(m: npt.NDArray[np.uint8]) -> _BoolArray:
-    ok = _digits_matrix_ok(m)
-    d = np.clip(m.astype(np.int64) - 48, 0, 9)
-    check = (-(d[:, :11] @ _MY_NUMBER_W) % 11) % 10
-    same = (d == d[:, :1]).all(axis=1)
-    return np.asarray(ok & (check == d[:, 11]) & ~same, dtype=np.bool_)
-
-
-def my_number_mask(values: Any) -> Mask:
-    """:func:`is_my_number` per value."""
-    arr = _clean_digits(values)
-    return pa.array(_by_length(arr, range(12, 13), _my_number_rows), type=pa.bool_())
-
-
-# Byte -> transliterated value (-1: not a VIN character); byte -> check digit value.
-_VIN_VALUE_LUT = np.array([VIN_VALUES.get(chr(b), -1) for b in range(256)], dtype=np.int64)
-_VIN_CHECK_LUT = np.array([int(chr(b)) if 48 <= b <= 57 else 10 if b == 88 else -1
-                           for b in range(256)], dtype=np.int64)  # fmt: skip
-_VIN_W = np.array(VIN_WEIGHTS, dtype=np.int64)
-_VIN_YEAR = np.zeros(256, dtype=np.bool_)
-_VIN_YEAR[[ord(c) for c in VIN_YEAR_CODES]] = True
-
-
-def _vin_rows(m: npt.NDArray[np.uint8], require_check_digit: bool) -> _BoolArray:
-    v = _VIN_VALUE_LUT[m]
-    ok = (v >= 0).all(axis=1) & (m[:, 0] != 48) & _VIN_YEAR[m[:, 9]]
-    ok &= ((m[:, 13:] >= 48) & (m[:, 13:] <= 57)).all(axis=1)
-    ok &= (m >= 65).sum(axis=1) >= 2
-    ok &= ~(m == m[:, :1]).all(axis=1)
-    if require_check_digit:
-        ok &= (np.clip(v, 0, None) @ _VIN_W) % 11 == _VIN_CHECK_LUT[m[:, 8]]
-    return np.asarray(ok, dtype=np.bool_)
-
-
-def vin_mask(values: Any, *, require_check_digit: bool = True) -> Mask:
-    """:func:`is_valid_vin` per value (case-insensitive, surrounding blanks ignored)."""
-    arr = pc.utf8_upper(pc.utf8_trim_whitespace(as_string_array(values)))
-    rows = _by_length(arr, range(17, 18), lambda m: _vin_rows(m, require_check_digit))
-    return pa.array(rows, type=pa.bool_())
-
-
-def _floats(values: Any, min_decimals: int) -> Any:
-    if isinstance(values, pa.ChunkedArray):
-        values = values.combine_chunks()
-    if isinstance(values, pa.Array) and pa.types.is_floating(values.type):
-        return values.cast(pa.float64())
-    arr = pc.utf8_trim_whitespace(as_string_array(values))
-    pattern = rf"^[+-]?[0-9]{{1,3}}\.[0-9]{{{min_decimals},}}$"
-    ok = pc.fill_null(pc.match_substring_regex(arr, pattern), False)
-    return pc.if_else(ok, arr, pa.scalar(None, pa.string())).cast(pa.float64())
-
-
-def latitude_mask(values: Any, *, min_decimals: int = 0) -> Mask:
-    """Per value: a decimal latitude in [-90, 90] (text needs ``min_decimals`` decimals)."""
-    f = _floats(values, min_decimals)
-    inside = pc.and_(pc.greater_equal(f, -90.0), pc.less_equal(f, 90.0))
-    return pc.fill_null(inside, False)
-
-
-def longitude_mask(values: Any, *, min_decimals: int = 0) -> Mask:
-    """Per value: a decimal longitude in [-180, 180]."""
-    f = _floats(values, min_decimals)
-    inside = pc.and_(pc.greater_equal(f, -180.0), pc.less_equal(f, 180.0))
-    return pc.fill_null(inside, False)
