@@ -206,3 +206,72 @@ def test_interrupted_scan_keeps_the_pending_batch(store: Store) -> None:
     assert record.status is ScanStatus.INCOMPLETE
     assert record.resource_count == 2
     assert [f.resource["name"] for f in store.findings(record.id)] == ["open"]
+
+
+def test_after_collect_adds_coverage_and_scope_gaps_before_the_scan_is_stored(
+    store: Store,
+) -> None:
+    from andon.core.model import Gap
+
+    cell = {
+        "account": "123456789012",
+        "region": "eu-west-1",
+        "service": "sqs",
+        "status": "failed",
+        "reason": "AccessDenied on ListQueues",
+        "resources": 0,
+    }
+
+    def after(outcome: object) -> None:
+        outcome.coverage = [cell]  # type: ignore[attr-defined]
+        outcome.gaps.append(Gap("sqs", "ListQueues", "AccessDenied on ListQueues"))  # type: ignore[attr-defined]
+
+    out = run_scan(
+        iter([bucket("private")]),
+        scope="aws:test",
+        rules=default_registry(),
+        store=store,
+        after_collect=after,
+    )
+    assert out.coverage == [cell]
+    assert out.status is ScanStatus.INCOMPLETE and out.exit_code() == 2
+    record = store.scan(out.scan_id or "")
+    assert record.status is ScanStatus.INCOMPLETE
+    assert [g.operation for g in record.gaps] == ["ListQueues"]
+    unstored = run_scan(iter([]), scope="s", rules=default_registry(), after_collect=after)
+    assert unstored.status is ScanStatus.INCOMPLETE  # a scope gap, with or without a store
+
+
+def test_evaluator_sees_the_trust_zone() -> None:
+    from functools import partial
+
+    from andon.exposure.aws_models import ResourcePolicyState
+    from andon.exposure.dispatch import TrustZone
+
+    arn = "arn:aws:sqs:us-east-1:123456789012:q"
+    policy = json.dumps(
+        {
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"AWS": "arn:aws:iam::444455556666:root"},
+                    "Action": "sqs:SendMessage",
+                    "Resource": arn,
+                }
+            ]
+        }
+    )
+    queue = Resource(
+        arn,
+        "aws",
+        "123456789012",
+        "us-east-1",
+        "messaging.queue",
+        "AWS::SQS::Queue",
+        "q",
+        attributes=ResourcePolicyState("sqs", arn, "123456789012", policy).to_dict(),
+    )
+    assert evaluate_resource(queue).level is Level.CROSS_ACCOUNT
+    trusted = partial(evaluate_resource, trust=TrustZone(accounts=frozenset({"444455556666"})))
+    out = run_scan(iter([queue]), scope="s", rules=default_registry(), evaluator=trusted)
+    assert out.levels == {"PRIVATE": 1} and out.findings == []

@@ -12,18 +12,25 @@ written before the scan is stored as incomplete).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from andon import __version__
 from andon.core.errors import AndonError, CollectError, StoreError
 from andon.core.model import Exposure, Finding, Gap, Level, Resource, Status
+from andon.exposure.dispatch import NO_TRUST, TrustZone, evaluate_kind
 from andon.exposure.s3 import evaluate_bucket
 from andon.exposure.s3_model import Bpa, S3BucketState
+from andon.report.render import coverage_counts
 from andon.rules.base import Registry, Rule, evaluate
 from andon.store.records import ScanStatus, Transition
+
+if TYPE_CHECKING:
+    from andon.collect.aws.estate import EstateLimits, EstateProgress
+    from andon.collect.aws.registry import Service
+    from andon.collect.aws.scope import Instrument, ScanConfig
 
 
 class ScanStore(Protocol):
@@ -47,19 +54,35 @@ class ScanStore(Protocol):
     ) -> list[Transition]: ...
 
 
-def evaluate_resource(resource: Resource) -> Exposure:
-    """The exposure of one normalized resource (dispatch on its canonical kind)."""
+def evaluate_resource(
+    resource: Resource,
+    *,
+    trust: TrustZone = NO_TRUST,
+    kinds: Mapping[str, Callable[[Mapping[str, Any]], Exposure]] | None = None,
+) -> Exposure:
+    """The exposure of one normalized resource (dispatch on its canonical kind).
+
+    S3 kinds first; then every canonical kind of the AWS collectors, evaluated with the
+    ``trust`` zone (trusted accounts, organization, networks: what CROSS_ACCOUNT is measured
+    against, see :mod:`andon.exposure.dispatch`); then ``kinds``, the collectors' own
+    ``KINDS`` evaluators (:func:`andon.collect.aws.registry.kind_table`), for any other kind.
+    A kind nobody evaluates is UNKNOWN.
+    """
     if resource.kind == "storage.bucket":
         return evaluate_bucket(S3BucketState.from_dict(resource.attributes))
     if resource.kind == "account.settings":
-        return _account_exposure(resource)
+        return account_settings_exposure(resource.attributes)
+    exposure = evaluate_kind(resource.kind, resource.attributes, trust, kinds)
+    if exposure is not None:
+        return exposure
     return Exposure(
         Level.UNKNOWN, reasons=(f"Andon cannot evaluate resources of kind {resource.kind}",)
     )
 
 
-def _account_exposure(resource: Resource) -> Exposure:
-    raw = resource.attributes.get("public_access_block")
+def account_settings_exposure(attributes: Mapping[str, Any]) -> Exposure:
+    """The account-level S3 Block Public Access settings (kind ``account.settings``)."""
+    raw = attributes.get("public_access_block")
     if isinstance(raw, dict) and set(raw) == {"unknown"}:
         return Exposure(
             Level.UNKNOWN,
@@ -93,6 +116,9 @@ class ScanOutcome:
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     finished_at: datetime | None = None
     levels: dict[str, int] = field(default_factory=dict)
+    coverage: list[dict[str, Any]] = field(default_factory=list)
+    """One entry per (account, region, service) cell: account, region, service, status
+    (complete / partial / failed), reason, resources. Empty for a plain S3 scan."""
 
     @property
     def open_findings(self) -> list[Finding]:
@@ -112,6 +138,10 @@ class ScanOutcome:
 
 
 Progress = Callable[[Resource, Exposure], None]
+Evaluate = Callable[[Resource], Exposure]
+AfterCollect = Callable[["ScanOutcome"], None]
+"""Called once collection has ended (normally or not), before the scan is stored: adds what
+only the collector knows (coverage, scope gaps, an error) to the outcome."""
 Enrich = Callable[[list[Finding]], list[Finding]]
 """Called once after collection with every finding; returns the list with some replaced
 (``andon scan --classify`` adds what exposed buckets hold and re-rates severities)."""
@@ -163,8 +193,14 @@ def run_scan(
     meta: dict[str, Any] | None = None,
     on_resource: Progress | None = None,
     enrich: Enrich | None = None,
+    evaluator: Evaluate = evaluate_resource,
+    after_collect: AfterCollect | None = None,
 ) -> ScanOutcome:
     """Drive ``resources`` through exposure and rules, streaming into ``store`` if given.
+
+    ``evaluator`` gives each resource's exposure (default :func:`evaluate_resource` with no
+    trusted accounts); ``after_collect`` runs once the iterator has ended, before the scan
+    is stored (see :data:`AfterCollect`).
 
     ``enrich`` runs once every resource is in; the findings it replaces are written again
     (the store keeps a finding's last version within a scan) before the scan is finished.
@@ -182,7 +218,7 @@ def run_scan(
         writer = _BatchWriter(store, outcome.scan_id)
     try:
         for resource in resources:
-            exposure = evaluate_resource(resource)
+            exposure = evaluator(resource)
             findings = evaluate(selected, resource, exposure, exemption_tag=exemption_tag)
             outcome.resources += 1
             outcome.levels[exposure.level.value] = outcome.levels.get(exposure.level.value, 0) + 1
@@ -220,6 +256,8 @@ def run_scan(
         outcome.error = str(exc)
         outcome.gaps.append(Gap(service="scan", operation="", reason=str(exc)))
     finally:
+        if after_collect is not None:
+            after_collect(outcome)
         outcome.finished_at = datetime.now(UTC)
         late_error: StoreError | None = None
         if writer is not None:
@@ -229,13 +267,13 @@ def run_scan(
                 if outcome.status is not ScanStatus.RUNNING:  # not while an interrupt unwinds
                     outcome.status = ScanStatus.FAILED
                     late_error = exc
+        if outcome.status is ScanStatus.COMPLETE and _scope_gaps(outcome.gaps):
+            outcome.status = ScanStatus.INCOMPLETE
         if (
             store is not None
             and outcome.scan_id is not None
             and outcome.status is not ScanStatus.RUNNING
         ):
-            if outcome.status is ScanStatus.COMPLETE and _scope_gaps(outcome.gaps):
-                outcome.status = ScanStatus.INCOMPLETE
             outcome.transitions = store.finish_scan(
                 outcome.scan_id,
                 outcome.status,
@@ -245,6 +283,7 @@ def run_scan(
                     "resources": outcome.resources,
                     "findings": len(outcome.findings),
                     "levels": outcome.levels,
+                    **({"coverage": coverage_counts(outcome.coverage)} if outcome.coverage else {}),
                 },
             )
         elif store is not None and outcome.scan_id is not None:
@@ -261,9 +300,16 @@ def _scope_gaps(gaps: list[Gap]) -> bool:
     return any(not g.resource_uid for g in gaps)
 
 
-def aws_scope(account: str, regions: tuple[str, ...], endpoint_url: str | None) -> str:
-    """The key under which consecutive scans of the same target are compared."""
-    scope = f"aws:{account}:s3:{','.join(sorted(regions)) if regions else 'all-regions'}"
+def aws_scope(
+    account: str, regions: tuple[str, ...], endpoint_url: str | None, services: str = "s3"
+) -> str:
+    """The key under which consecutive scans of the same target are compared.
+
+    ``services`` is ``s3`` for the S3 scan, ``all`` for every service, else the names joined
+    by commas: scans of different service sets never resolve each other's findings.
+    """
+    where = ",".join(sorted(regions)) if regions else "all-regions"
+    scope = f"aws:{account}:{services}:{where}"
     if endpoint_url:
         from urllib.parse import urlsplit
 
@@ -326,3 +372,222 @@ def scan_aws(
         )
     finally:
         clients.close()
+
+
+def scan_estate(
+    ctx: Any,
+    *,
+    rules: list[Rule] | Registry,
+    store: ScanStore | None = None,
+    on_resource: Progress | None = None,
+    config: ScanConfig | None = None,
+    services: Sequence[Service] | None = None,
+    limits: EstateLimits | None = None,
+    progress: EstateProgress | None = None,
+    instrument: Instrument | None = None,
+) -> ScanOutcome:
+    """Audit every selected service in every (account, region) of the scope.
+
+    ``config`` (:class:`andon.collect.aws.scope.ScanConfig`: accounts, ``--org``, role name,
+    external id, regions, trust zone) defaults to the starting credentials' account with
+    ``ctx.aws.regions``; ``services`` defaults to every service (``config.services`` when
+    given). ``instrument`` sees every boto3 session before it makes a call. The outcome's
+    ``coverage`` lists every cell; cells that could not be read are scope gaps, so such a
+    scan is ``incomplete`` and never exits 0.
+    """
+    from andon.collect.aws.estate import ALL, Cell, CellStatus, Estate, GatedClients
+    from andon.collect.aws.registry import SERVICE_NAMES, kind_table, select_services
+    from andon.collect.aws.scope import (
+        AccountSpec,
+        ScanConfig,
+        list_organization,
+        open_account,
+    )
+
+    config = config or ScanConfig(regions=ctx.aws.regions)
+    regions = config.regions or tuple(ctx.aws.regions)
+    chosen = list(services) if services is not None else select_services(config.services)
+    base = GatedClients(ctx.aws, ctx.limits)
+    if instrument is not None:
+        instrument(base.session)
+    estate: Estate | None = None
+    try:
+        needs_base = (
+            config.org or not config.accounts or any(not a.profile for a in config.accounts)
+        )
+        base_id = ""
+        try:
+            base_id = base.account_id()
+        except CollectError as exc:
+            if needs_base:
+                return _failed_outcome(exc)
+        trust = config.trust
+        specs: list[AccountSpec] = []
+        decided: list[Cell] = []
+        org_id: str | None = None
+        if config.org:
+            try:
+                org_id, members = list_organization(base)
+            except CollectError as exc:
+                decided.append(
+                    Cell(
+                        base_id,
+                        ALL,
+                        "organizations",
+                        CellStatus.FAILED,
+                        f"cannot list the organization's accounts ({exc}); scanned only "
+                        "the starting account",
+                        operation=exc.operation,
+                        code=exc.code,
+                    )
+                )
+                specs.append(AccountSpec(base_id))
+            else:
+                for m in members:
+                    if m.account_id in config.org_exclude:
+                        continue
+                    if m.status != "ACTIVE":
+                        decided.append(
+                            Cell(
+                                m.account_id,
+                                ALL,
+                                ALL,
+                                CellStatus.FAILED,
+                                f"account status {m.status}: not scanned",
+                                operation="ListAccounts",
+                                code=m.status,
+                            )
+                        )
+                    elif m.account_id == base_id:
+                        specs.append(AccountSpec(base_id, name=m.name))
+                    else:
+                        specs.append(
+                            AccountSpec(
+                                m.account_id,
+                                role_name=config.role_name,
+                                external_id=config.external_id,
+                                name=m.name,
+                            )
+                        )
+                if config.trust_org:
+                    trust = trust.widened(frozenset(m.account_id for m in members), org_id)
+        for spec in config.accounts:
+            own = not spec.account_id or spec.account_id == base_id
+            if not (own or spec.profile or spec.role_arn or spec.role_name):
+                spec = replace(spec, role_name=config.role_name)
+            if spec.external_id is None and config.external_id:
+                spec = replace(spec, external_id=config.external_id)
+            specs.append(spec)
+        if not specs:
+            specs.append(AccountSpec(base_id))
+
+        def opener(spec: AccountSpec) -> Any:
+            if spec.account_id == base_id and not (spec.profile or spec.role_arn):
+                return base
+            return open_account(ctx, base, spec, instrument=instrument, factory=GatedClients)
+
+        names = [s.name for s in chosen]
+        service_key = "all" if set(names) == set(SERVICE_NAMES) else ",".join(names)
+        if config.org:
+            who = f"org-{org_id or base_id}"
+        elif len(specs) == 1:
+            who = specs[0].label
+        else:
+            who = "+".join(sorted(s.label for s in specs))
+        scope = aws_scope(who, regions, ctx.aws.endpoint_url, service_key)
+        estate = Estate(
+            ctx, specs, chosen, opener, regions=regions, limits=limits, progress=progress
+        )
+        estate.coverage.extend(decided)
+        kinds = kind_table(chosen)
+
+        def evaluator(resource: Resource) -> Exposure:
+            return evaluate_resource(resource, trust=trust, kinds=kinds)
+
+        def after(outcome: ScanOutcome) -> None:
+            assert estate is not None
+            outcome.coverage = [c.to_dict() for c in estate.coverage]
+            outcome.gaps.extend(estate.gaps())
+            if estate.dead is not None and not outcome.error:
+                outcome.error = f"the endpoint stopped answering: {estate.dead}"
+
+        enrich = None
+        if ctx.classify is not None:  # reads object content: only when asked
+            enrich = _estate_classifier(ctx, estate)
+        meta = {
+            "accounts": [s.label for s in specs],
+            "organization": org_id or "",
+            "regions": list(regions),
+            "services": names,
+            "trust": trust.to_dict(),
+            "endpoint_url": ctx.aws.endpoint_url or "",
+            "profile": ctx.aws.profile or "",
+        }
+        return run_scan(
+            estate.resources(),
+            scope=scope,
+            rules=rules,
+            store=store,
+            exemption_tag=ctx.exemption_tag,
+            meta=meta,
+            on_resource=on_resource,
+            enrich=enrich,
+            evaluator=evaluator,
+            after_collect=after,
+        )
+    finally:
+        if estate is not None:
+            estate.close()
+        base.close()
+
+
+def _failed_outcome(exc: CollectError) -> ScanOutcome:
+    """A scan that could not even tell whose credentials it holds."""
+    cell = {
+        "account": "unknown",
+        "region": "*",
+        "service": "*",
+        "status": "failed",
+        "reason": f"cannot tell which account the credentials belong to: {exc}",
+        "resources": 0,
+    }
+    return ScanOutcome(
+        coverage=[cell],
+        scope="aws:unknown",
+        status=ScanStatus.FAILED,
+        error=str(exc),
+        gaps=[
+            Gap(
+                service=exc.service or "sts",
+                operation=exc.operation,
+                code=exc.code,
+                reason=str(exc),
+            )
+        ],
+        finished_at=datetime.now(UTC),
+    )
+
+
+def _estate_classifier(ctx: Any, estate: Any) -> Enrich:
+    """``--classify`` over many accounts: each exposed bucket is read with its own account's
+    clients; the byte budget is shared by the whole scan."""
+    from dataclasses import replace as _replace
+
+    from andon.classify.integrate import ExposedDataClassifier
+
+    def enrich(findings: list[Finding]) -> list[Finding]:
+        out = list(findings)
+        spent = 0
+        for account, clients in estate.clients.items():
+            idx = [i for i, f in enumerate(findings) if f.resource.get("account") == account]
+            if not idx:
+                continue
+            settings = _replace(ctx.classify, total_bytes=max(0, ctx.classify.total_bytes - spent))
+            classifier = ExposedDataClassifier.for_scan(_replace(ctx, classify=settings), clients)
+            done = classifier([findings[i] for i in idx])
+            spent += classifier.spent
+            for i, f in zip(idx, done, strict=True):
+                out[i] = f
+        return out
+
+    return enrich

@@ -31,6 +31,42 @@ EXPECTED = {
     "s3.bucket.public_read": Severity.CRITICAL,
     "s3.bucket.public_website": Severity.HIGH,
     "s3.bucket.public_write": Severity.CRITICAL,
+    # resource policies, networks and shared copies (andon.rules.aws_services, aws_network)
+    "apigateway.api.unauthenticated": Severity.HIGH,
+    "backup.vault.cross_account": Severity.MEDIUM,
+    "backup.vault.public_policy": Severity.CRITICAL,
+    "dynamodb.table.cross_account": Severity.MEDIUM,
+    "dynamodb.table.public_policy": Severity.CRITICAL,
+    "ec2.image.cross_account": Severity.LOW,
+    "ec2.image.public": Severity.HIGH,
+    "ec2.instance.public_data_port": Severity.HIGH,
+    "ec2.snapshot.cross_account": Severity.MEDIUM,
+    "ec2.snapshot.public": Severity.CRITICAL,
+    "ecr.repository.cross_account": Severity.MEDIUM,
+    "ecr.repository.public_policy": Severity.HIGH,
+    "efs.filesystem.cross_account": Severity.MEDIUM,
+    "efs.filesystem.public_policy": Severity.CRITICAL,
+    "glacier.vault.cross_account": Severity.MEDIUM,
+    "glacier.vault.public_policy": Severity.CRITICAL,
+    "kms.key.cross_account": Severity.HIGH,
+    "kms.key.public_policy": Severity.CRITICAL,
+    "lambda.function.cross_account": Severity.MEDIUM,
+    "lambda.function.public_policy": Severity.HIGH,
+    "lambda.function_url.public": Severity.HIGH,
+    "opensearch.domain.cross_account": Severity.MEDIUM,
+    "opensearch.domain.public": Severity.CRITICAL,
+    "rds.database.latent_public": Severity.MEDIUM,
+    "rds.database.public": Severity.CRITICAL,
+    "rds.snapshot.cross_account": Severity.MEDIUM,
+    "rds.snapshot.public": Severity.CRITICAL,
+    "redshift.cluster.latent_public": Severity.MEDIUM,
+    "redshift.cluster.public": Severity.CRITICAL,
+    "secretsmanager.secret.cross_account": Severity.HIGH,
+    "secretsmanager.secret.public_policy": Severity.CRITICAL,
+    "sns.topic.cross_account": Severity.MEDIUM,
+    "sns.topic.public_policy": Severity.HIGH,
+    "sqs.queue.cross_account": Severity.MEDIUM,
+    "sqs.queue.public_policy": Severity.HIGH,
 }
 
 
@@ -106,7 +142,10 @@ def test_select_patterns(registry: Registry) -> None:
     no_acl = registry.select(["s3.*"], exclude=["*acl*"])
     assert "s3.bucket.public_acl_read" not in [r.id for r in no_acl]
     assert len(no_acl) == 6
-    assert [r.id for r in registry.select(exclude=["s3.bucket.*"])] == ["s3.account.bpa_off"]
+    assert [r.id for r in registry.select(["s3.*"], exclude=["s3.bucket.*"])] == [
+        "s3.account.bpa_off"
+    ]
+    assert all(not r.id.startswith("s3.") for r in registry.select(exclude=["s3.*"]))
 
 
 def test_select_unmatched_pattern_is_an_error(registry: Registry) -> None:
@@ -119,8 +158,12 @@ def test_select_unmatched_pattern_is_an_error(registry: Registry) -> None:
 def test_for_kind_and_resource_kinds(registry: Registry) -> None:
     assert [r.id for r in registry.for_kind("account.settings")] == ["s3.account.bpa_off"]
     assert len(registry.for_kind("storage.bucket")) == 7
-    assert registry.for_kind("compute.instance") == []
-    assert registry.resource_kinds() == ["account.settings", "storage.bucket"]
+    assert registry.for_kind("nosuch.kind") == []
+    assert [r.id for r in registry.for_kind("compute.instance")] == [
+        "ec2.instance.public_data_port"
+    ]
+    kinds = registry.resource_kinds()
+    assert kinds == sorted(kinds) and {"account.settings", "storage.bucket"} <= set(kinds)
 
 
 def test_evaluate_runs_every_applicable_rule(registry: Registry, build: Any) -> None:

@@ -10,7 +10,14 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    Progress,
+    SpinnerColumn,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 from andon.core.context import Context
 from andon.core.errors import AndonError, StoreError
@@ -86,6 +93,40 @@ def scan_dict(outcome: ScanOutcome) -> dict[str, Any]:
     }
 
 
+Runner = Callable[..., ScanOutcome]
+"""Runs the scan: ``runner(ctx, rules=, store=, on_resource=, progress=)`` (``progress`` an
+:class:`~andon.collect.aws.estate.EstateProgress` or None)."""
+
+
+def _s3_runner(ctx: Context, *, progress: Any = None, **kwargs: Any) -> ScanOutcome:
+    return scan_aws(ctx, **kwargs)
+
+
+class EstateDisplay:
+    """A progress line per account: cells done out of its cells, the cell running now."""
+
+    def __init__(self, progress: Progress) -> None:
+        self._progress = progress
+        self._tasks: dict[str, TaskID] = {}
+
+    def account_opened(self, account: str, cells: int) -> None:
+        self._tasks[account] = self._progress.add_task(
+            f"account {plain(account)}", total=cells, unit=f"of {cells} cells"
+        )
+
+    def cell_started(self, account: str, region: str, service: str) -> None:
+        task = self._tasks.get(account)
+        if task is not None:
+            self._progress.update(
+                task, description=f"account {plain(account)}: {plain(region)} {plain(service)}"
+            )
+
+    def cell_finished(self, cell: Any) -> None:
+        task = self._tasks.get(cell.account)
+        if task is not None and cell.region != "*":
+            self._progress.advance(task)
+
+
 def run_and_report(
     ctx: Context,
     *,
@@ -96,9 +137,16 @@ def run_and_report(
     rule_patterns: list[str],
     title: str = "Scanning S3",
     on_resource: Callable[[Resource, Exposure], None] | None = None,
+    runner: Runner | None = None,
 ) -> int:
-    """Run one scan with a progress display, print its outcome, return the exit code."""
+    """Run one scan with a progress display, print its outcome, return the exit code.
+
+    ``runner`` defaults to the S3 scan (:func:`andon.scan.scan_aws`); ``andon scan`` passes
+    the estate scan, whose progress shows one line per account.
+    """
     from andon.rules import default_registry
+
+    run = runner or _s3_runner
 
     err = Console(stderr=True)
     try:
@@ -116,13 +164,13 @@ def run_and_report(
             SpinnerColumn(),
             TextColumn("{task.description}"),
             BarColumn(),
-            TextColumn("{task.completed} resources"),
+            TextColumn("{task.completed} {task.fields[unit]}"),
             TimeElapsedColumn(),
             console=err,
             transient=True,
             disable=not err.is_terminal,
         ) as progress:
-            task = progress.add_task(title, total=None)
+            task = progress.add_task(title, total=None, unit="resources")
 
             def tick(resource: Resource, exposure: Exposure) -> None:
                 progress.update(
@@ -131,7 +179,13 @@ def run_and_report(
                 if on_resource is not None:
                     on_resource(resource, exposure)
 
-            outcome = scan_aws(ctx, rules=rules, store=store, on_resource=tick)
+            outcome = run(
+                ctx,
+                rules=rules,
+                store=store,
+                on_resource=tick,
+                progress=EstateDisplay(progress),
+            )
     except StoreError as exc:
         fail(f"the store failed mid-scan: {exc}", 2)
     finally:
@@ -145,14 +199,19 @@ def run_and_report(
 def print_outcome(
     outcome: ScanOutcome, *, fmt: Format, output: Path | None, code: int, console: Console
 ) -> None:
-    if fmt is Format.json:
-        emit(render.to_json(outcome.findings, outcome.gaps, scan_dict(outcome), code), output)
+    coverage = outcome.coverage or None
+    if fmt is Format.json or (fmt is Format.table and output is not None):
+        emit(
+            render.to_json(outcome.findings, outcome.gaps, scan_dict(outcome), code, coverage),
+            output,
+        )
     elif fmt is Format.csv:
         emit(render.to_csv(outcome.findings), output)
-    elif output is not None:
-        emit(render.to_json(outcome.findings, outcome.gaps, scan_dict(outcome), code), output)
     else:
-        render.print_table(Console(), outcome.findings, outcome.gaps)
+        out = Console()
+        render.print_table(out, outcome.findings, outcome.gaps)
+        if coverage:
+            out.print(render.coverage_table(coverage))
     summary = render.summary(outcome.findings, outcome.gaps)
     status = outcome.status.value
     line = (
@@ -160,11 +219,17 @@ def print_outcome(
         f"{summary['exempt']} exempt, "
         f"{summary['gaps']} coverage gaps; scan {status}"
     )
+    if coverage:
+        cells = render.coverage_counts(coverage)
+        line += (
+            f"; coverage: {len(coverage)} (account, region, service) cells, "
+            f"{cells['complete']} complete, {cells['partial']} partial, {cells['failed']} failed"
+        )
     if outcome.scan_id:
         line += f" (id {outcome.scan_id})"
-    if outcome.error:
-        line += f"\nerror: {outcome.error}"
     console.print(plain(line), highlight=False)
+    if outcome.error:
+        console.print(plain(f"error: {outcome.error}"), highlight=False)
     if outcome.gaps and code != 0:
         console.print(
             "Coverage gaps mean part of the account could not be read: those verdicts are "

@@ -8,7 +8,7 @@ gaps, UNKNOWN verdicts or errors, nothing exposed found), 3 usage or configurati
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -28,10 +28,15 @@ from andon.cli.common import (
     open_store,
     run_and_report,
 )
+from andon.cli.permissions import permissions as permissions_command
 from andon.core.context import AwsTarget, Context, Limits
 from andon.core.errors import AndonError
 from andon.report import render
 from andon.report.safe import json_dumps, plain
+
+if TYPE_CHECKING:
+    from andon.collect.aws.registry import Service
+    from andon.collect.aws.scope import ScanConfig
 from andon.rules import default_registry
 from andon.rules import explain as explain_rule
 
@@ -72,11 +77,49 @@ def scan(
     region: Annotated[
         list[str] | None,
         typer.Option(
-            "--region", "-r", help="Only buckets in this region (repeatable). Default: all."
+            "--region",
+            "-r",
+            help="Only this region (repeatable). Default: every region enabled in each account.",
         ),
     ] = None,
     endpoint_url: Annotated[
         str | None, typer.Option(help="Endpoint for emulators and S3-compatible stores.")
+    ] = None,
+    service: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--service",
+            "-s",
+            help="Only this service (repeatable): s3, sqs, sns, kms, secretsmanager, ecr, efs, "
+            "lambda, opensearch, glacier, backup, apigateway, dynamodb, rds, redshift, ec2. "
+            "Default: all.",
+        ),
+    ] = None,
+    org: Annotated[
+        bool,
+        typer.Option(
+            "--org",
+            help="Scan every active account of the AWS Organization (run from the management "
+            "account or a delegated administrator), assuming --role-name in each.",
+        ),
+    ] = False,
+    role_name: Annotated[
+        str | None,
+        typer.Option(
+            help="Role assumed in each account of --org or of the config file "
+            "(default AndonAudit; `andon permissions` prints its policy)."
+        ),
+    ] = None,
+    external_id: Annotated[
+        str | None, typer.Option(help="External id passed when assuming the role.")
+    ] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            help="TOML file: accounts/profiles to scan, trusted accounts and organization, "
+            "regions, services (docs/scope.md).",
+        ),
     ] = None,
     fmt: FORMAT_OPTION = Format.table,
     output: OUTPUT_OPTION = None,
@@ -86,7 +129,9 @@ def scan(
         list[str] | None,
         typer.Option("--rule", help="Only rules matching this id pattern (repeatable)."),
     ] = None,
-    concurrency: Annotated[int, typer.Option(min=1, max=256, help="Buckets read at once.")] = 16,
+    concurrency: Annotated[
+        int, typer.Option(min=1, max=256, help="API calls in flight per account.")
+    ] = 16,
     object_acl_sample: Annotated[
         int,
         typer.Option(min=0, max=1000, help="Objects per bucket whose ACL is read (ACLs enabled)."),
@@ -115,19 +160,75 @@ def scan(
         Path | None, typer.Option(help="--classify: key for the keyed hashes of subjects.")
     ] = None,
 ) -> None:
-    """Audit the S3 buckets of an AWS account: who in the world can read, list or write them."""
+    """Audit AWS accounts: who outside can reach S3 buckets, queues, topics, keys, secrets,
+    repositories, file systems, functions, search domains, vaults, APIs, tables, databases,
+    instances, snapshots and images, in every enabled region; ends with what it could not read.
+    """
+    scope = _scan_config(config, org, role_name, external_id, region, service)
     ctx = Context(
-        aws=AwsTarget(profile=profile, regions=tuple(region or ()), endpoint_url=endpoint_url),
+        aws=AwsTarget(profile=profile, regions=scope.regions, endpoint_url=endpoint_url),
         limits=Limits(concurrency=concurrency, object_acl_sample=object_acl_sample),
         exemption_tag=exemption_tag,
         classify=classify_settings(classify_bytes, classify_objects, classify_total, key_file)
         if classify
         else None,
     )
+    services = _services(scope.services, rules or [])
+
+    def runner(ctx: Context, **kwargs: Any) -> Any:
+        from andon.scan import scan_estate
+
+        return scan_estate(ctx, config=scope, services=services, **kwargs)
+
     code = run_and_report(
-        ctx, fmt=fmt, output=output, db=db, no_store=no_store, rule_patterns=rules or []
+        ctx,
+        fmt=fmt,
+        output=output,
+        db=db,
+        no_store=no_store,
+        rule_patterns=rules or [],
+        title="Scanning",
+        runner=runner,
     )
     raise typer.Exit(code)
+
+
+def _scan_config(
+    path: Path | None,
+    org: bool,
+    role_name: str | None,
+    external_id: str | None,
+    regions: list[str] | None,
+    services: list[str] | None,
+) -> ScanConfig:
+    """The config file (if any) with the command-line flags on top; usage errors exit 3."""
+    from andon.collect.aws.scope import ScanConfig, load_config
+
+    try:
+        base = load_config(path) if path is not None else ScanConfig()
+        return base.with_flags(
+            org=org,
+            role_name=role_name,
+            external_id=external_id,
+            regions=tuple(regions or ()),
+            services=tuple(services or ()),
+        )
+    except AndonError as exc:
+        fail(str(exc))
+
+
+def _services(names: tuple[str, ...], rule_patterns: list[str]) -> list[Service]:
+    """``--service`` narrowed by ``--rule``: services no selected rule looks at are skipped."""
+    from andon.collect.aws.registry import select_services
+
+    try:
+        kinds = None
+        if rule_patterns:
+            selected = default_registry().select(rule_patterns)
+            kinds = {k for r in selected for k in r.meta.resource_kinds}
+        return select_services(names, rule_kinds=kinds)
+    except AndonError as exc:
+        fail(str(exc))
 
 
 @app.command()
@@ -296,6 +397,7 @@ def demo(
 
 
 app.command("classify")(classify_command)
+app.command("permissions")(permissions_command)
 
 
 def run() -> None:

@@ -12,15 +12,20 @@ JSON contract (``andon scan --format json``; documented in ``docs/output.md``)::
          "evidence", "remediation", "exemption"}
       ],
       "gaps": [{"service", "operation", "code", "reason", "resource", "region"}],
-      "summary": {"open", "exempt", "by_severity", "gaps", "exit_code"}
+      "coverage": [{"account", "region", "service", "status", "reason", "resources"}],
+      "summary": {"open", "exempt", "by_severity", "gaps", "exit_code", "coverage"}
     }
+
+``coverage`` (and ``summary.coverage``, cells per status) appear for ``andon scan``, which
+reads every (account, region, service) cell; ``status`` is ``complete``, ``partial`` or
+``failed``.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from rich.console import Console
@@ -77,16 +82,71 @@ def to_json(
     gaps: Sequence[Gap],
     scan: dict[str, Any] | None = None,
     exit_code: int | None = None,
+    coverage: Sequence[Mapping[str, Any]] | None = None,
 ) -> str:
+    """The JSON document; ``coverage`` (the estate scan's cells) adds a ``coverage`` list
+    and per-status counts under ``summary.coverage``."""
     ordered = sort_findings(findings)
-    doc = {
+    doc: dict[str, Any] = {
         "schema": SCHEMA,
         "scan": scan or {},
         "findings": [f.to_dict() for f in ordered],
         "gaps": [g.to_dict() for g in gaps],
         "summary": summary(ordered, gaps, exit_code),
     }
+    if coverage is not None:
+        doc["coverage"] = [dict(c) for c in coverage]
+        doc["summary"]["coverage"] = coverage_counts(coverage)
     return json_dumps(doc) + "\n"
+
+
+def coverage_counts(coverage: Sequence[Mapping[str, Any]]) -> dict[str, int]:
+    """Cells per status: ``complete``, ``partial``, ``failed``."""
+    counts = {"complete": 0, "partial": 0, "failed": 0}
+    for cell in coverage:
+        status = str(cell.get("status", ""))
+        counts[status] = counts.get(status, 0) + 1
+    return counts
+
+
+COVERAGE_ROWS_PER_ACCOUNT = 20
+
+
+def coverage_table(coverage: Sequence[Mapping[str, Any]]) -> Table:
+    """The coverage summary: per account, every cell that is not complete (with its reason,
+    at most :data:`COVERAGE_ROWS_PER_ACCOUNT`), then one line counting the complete ones."""
+    table = Table(title="Coverage: the (account, region, service) cells Andon read")
+    for col in ("Account", "Region", "Service", "Status"):
+        table.add_column(col)
+    table.add_column("Reason", overflow="fold")
+    accounts: dict[str, list[Mapping[str, Any]]] = {}
+    for cell in coverage:
+        accounts.setdefault(str(cell.get("account", "")), []).append(cell)
+    for account, cells in sorted(accounts.items()):
+        bad = [c for c in cells if c.get("status") != "complete"]
+        for c in bad[:COVERAGE_ROWS_PER_ACCOUNT]:
+            status = str(c.get("status", ""))
+            table.add_row(
+                _t(account),
+                _t(c.get("region", "")),
+                _t(c.get("service", "")),
+                _t(status, "bold red" if status == "failed" else "yellow"),
+                _t(c.get("reason", "")),
+            )
+        if len(bad) > COVERAGE_ROWS_PER_ACCOUNT:
+            more = len(bad) - COVERAGE_ROWS_PER_ACCOUNT
+            table.add_row(_t(account), "", "", "", _t(f"and {more} more (--format json)"))
+        done = len(cells) - len(bad)
+        regions = len({c.get("region") for c in cells if c.get("status") == "complete"})
+        services = len({c.get("service") for c in cells if c.get("status") == "complete"})
+        table.add_row(
+            _t(account),
+            _t(f"{regions} regions" if not bad else "others"),
+            _t(f"{services} services" if not bad else "others"),
+            _t("complete", "green"),
+            _t(f"{done} of {len(cells)} cells"),
+        )
+    return table
 
 
 CSV_COLUMNS = [
@@ -219,6 +279,11 @@ def print_table(console: Console, findings: Sequence[Finding], gaps: Sequence[Ga
         console.print(findings_table(findings))
         console.print(Text("Why", style="bold underline"))
         print_reasons(console, findings)
+    elif gaps:
+        console.print(
+            "No findings in what Andon could read. It could not read everything: the parts "
+            "listed below are UNKNOWN, not private."
+        )
     else:
         console.print("No findings.")
     if gaps:
