@@ -12,7 +12,7 @@ $(BIN)/python:
 	$(BIN)/python -m pip install -q --upgrade pip
 
 $(VENV)/.demo-installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -q -e '.[aws,demo]'
+	$(BIN)/python -m pip install -q -e '.[aws,demo,classify]'
 	touch $@
 
 $(VENV)/.dev-installed: pyproject.toml | $(BIN)/python

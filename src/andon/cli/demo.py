@@ -35,6 +35,13 @@ def run_demo(
 
     err = Console(stderr=True)
     started = time.monotonic()
+    if classify and not classify_available():
+        err.print(
+            "Content classification needs the classify extra (pip install 'andon[classify]'); "
+            "this demo runs without it.",
+            highlight=False,
+        )
+        classify = False
     try:
         cloud = EmulatedCloud().start()
     except AndonError as exc:
@@ -118,3 +125,11 @@ def check_verdicts(manifest: EstateManifest, seen: dict[str, Exposure]) -> list[
         if b.verdict is Verdict.GAP and got.level is not Level.UNKNOWN:
             out.append(f"{b.name}: expected UNKNOWN (coverage gap), got {got.level.value}")
     return out
+
+
+def classify_available() -> bool:
+    """Whether the ``classify`` extra (pyarrow, hyperscan, datasketches, …) is installed."""
+    import importlib.util
+
+    names = ("pyarrow", "hyperscan", "datasketches", "stdnum")
+    return all(importlib.util.find_spec(n) is not None for n in names)
