@@ -17,14 +17,19 @@ from andon.store import Store, default_url, normalize_url
 from andon.store.engine import VERSION_TABLE, alembic_config
 from andon.store.schema import Base
 
-TABLES = {
+CORE_TABLES = {
     "andon_scan",
     "andon_resource",
     "andon_finding",
     "andon_finding_state",
     "andon_transition",
-    VERSION_TABLE,
 }
+TABLES = CORE_TABLES | set(Base.metadata.tables) | {VERSION_TABLE}
+
+
+def test_every_table_is_prefixed_and_the_core_ones_are_present() -> None:
+    assert set(Base.metadata.tables) >= CORE_TABLES
+    assert all(name.startswith("andon_") for name in Base.metadata.tables)
 
 
 def _engine(url: str) -> sa.Engine:

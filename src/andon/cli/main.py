@@ -398,6 +398,9 @@ def demo(
 
 app.command("classify")(classify_command)
 app.command("permissions")(permissions_command)
+# Command groups of the modules built on the foundation register here, one line each:
+# andon watch (issue 5), andon fix (issue 6), andon investigate / andon report (issue 7),
+# andon serve (issue 8).
 
 
 def run() -> None:

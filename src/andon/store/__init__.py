@@ -36,6 +36,14 @@ Transitions (computed by :meth:`Store.finish_scan`, pure rules in :mod:`andon.st
     is an error. Alerts should fire on ``opened``, ``reopened`` and ``severity_changed``.
 """
 
+# The tables of the modules built on the store register on the same metadata.
+from andon.store import (  # noqa: F401
+    schema_alert,
+    schema_incident,
+    schema_remediate,
+    schema_watch,
+    schema_web,
+)
 from andon.store.engine import default_url, normalize_url
 from andon.store.records import (
     FindingState,

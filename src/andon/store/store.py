@@ -143,6 +143,16 @@ class Store:
         with translated(action, self._where), self._sessions() as session, session.begin():
             yield session
 
+    def transaction(self, action: str) -> AbstractContextManager[Session]:
+        """One public transaction for the modules that own their own tables (alerts, mutes,
+        exemptions, the change journal, users, incidents). ``action`` names what is being done
+        in the error raised on failure; every database error becomes a StoreError."""
+        return self._tx(action)
+
+    def now(self) -> datetime:
+        """The store's clock, in UTC (injectable in tests)."""
+        return self._now()
+
     def _now(self) -> datetime:
         now = self._clock()
         if now.tzinfo is None:

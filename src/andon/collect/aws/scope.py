@@ -176,7 +176,10 @@ def load_config(path: str | Path) -> ScanConfig:
         raise ConfigError(f"{p}: {exc}") from exc
 
 
-_TOP = {"regions", "services", "organization", "trust", "accounts"}
+# [watch], [alerts], [[exemptions]] and [web] belong to andon.watch, andon.alert,
+# andon.remediate and andon.web, which validate them strictly themselves.
+_OTHER_SECTIONS = {"watch", "alerts", "exemptions", "web"}
+_TOP = {"regions", "services", "organization", "trust", "accounts"} | _OTHER_SECTIONS
 _ORG = {"enabled", "role_name", "external_id", "exclude", "trust"}
 _TRUST = {"accounts", "org_id", "networks"}
 _ACCT = {"id", "profile", "role_arn", "role_name", "external_id", "name"}

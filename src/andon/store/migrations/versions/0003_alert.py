@@ -1,0 +1,26 @@
+"""Alerts: delivery journal and mutes (issue 5).
+
+Revision ID: 0003
+Revises: 0002
+Create Date: 2026-11-29
+
+Written by hand with plain SQLAlchemy types (see 0001). Its tables are the ORM classes in
+``andon.store.schema_alert``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+revision: str = "0003"
+down_revision: str | None = "0002"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
