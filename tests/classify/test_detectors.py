@@ -3,6 +3,7 @@ keywords for columns and context, value regexes usable by pyarrow, a compiled da
 
 from __future__ import annotations
 
+import functools
 import pickle
 import re
 import zlib
@@ -54,6 +55,12 @@ IN_TEXT: dict[DataType, str] = {
     DataType.JP_MY_NUMBER: "マイナンバー 6214 9832 0257",
     DataType.JP_DRIVERS_LICENSE: "免許証番号 309012345620",
     DataType.IMEI: "imei 490154203237518",
+    # free text reports these layouts only with a keyword within 30 characters
+    DataType.VIN: "vin 1M8GDM9AXKP042788",
+    DataType.JP_CHASSIS_NUMBER: "車台番号: ZVW30-1234567",
+    DataType.ICCID: "iccid 8981100000000000002",
+    DataType.PHONE_NUMBER: "tel 090-1234-5678",
+    DataType.PAYMENT_CARD: "card 4012 8888 8888 1881",
 }
 
 
@@ -152,12 +159,20 @@ def test_value_regex_runs_in_pyarrow(detectors: DetectorSet, dtype: DataType) ->
         assert matched == [True, False, None]
 
 
+@functools.cache
+def _alt_database(prefilter: bytes, caseless: bool) -> hyperscan.Database:
+    """One alternative's prefilter alone, compiled once per test session (keyword prefilters
+    take a few tenths of a second each to compile)."""
+    db = hyperscan.Database()
+    db.compile(expressions=[prefilter], ids=[0], elements=1,
+               flags=[hyperscan.HS_FLAG_CASELESS if caseless else 0])  # fmt: skip
+    return db
+
+
 def _prefilter_ends(det: Detector, data: bytes) -> list[int]:
     ends: list[int] = []
     for alt in det.alts:
-        db = hyperscan.Database()
-        db.compile(expressions=[alt.prefilter], ids=[0], elements=1,
-                   flags=[hyperscan.HS_FLAG_CASELESS if det.caseless else 0])  # fmt: skip
+        db = _alt_database(alt.prefilter, det.caseless)
         db.scan(data, match_event_handler=lambda i, s, e, f, c: ends.append(e))
     return ends
 
@@ -183,6 +198,10 @@ def test_keyword_anchored_prefilters_need_the_keyword(detectors: DetectorSet) ->
     assert _prefilter_ends(my_number, b"order 621498320257 shipped") == []
     assert _prefilter_ends(my_number, "個人番号: 621498320257".encode())
     assert _prefilter_ends(my_number, "621498320257 (マイナンバー)".encode())
+    vin = detectors.get(DataType.VIN)
+    assert vin is not None
+    assert _prefilter_ends(vin, b"part 1M8GDM9AXKP042788 shipped") == []
+    assert _prefilter_ends(vin, b"VIN: 1M8GDM9AXKP042788")
 
 
 @pytest.mark.parametrize(
@@ -250,7 +269,7 @@ LAYOUTS = [
     (DataType.JP_CHASSIS_NUMBER, "frame ZVW30-12345678 ok"),
     (DataType.JP_CHASSIS_NUMBER, "frame GK3-123456 ok"),
     (DataType.GEO_COORDINATES, "at 35.6812361, 139.7671248, 40.25 ok"),
-    (DataType.GEO_COORDINATES, "at -33.868820 151.209296 ok"),
+    (DataType.GEO_COORDINATES, "gps -33.868820 151.209296 ok"),
     (DataType.VIN, "vin=1M8GDM9AXKP042788 ok"),
     (DataType.ICCID, "sim 89811000000000000023 ok"),
 ]
@@ -266,8 +285,8 @@ def test_factor_prefilters_cover_their_layouts(
     data = text.encode()
     exact = [(a, m) for a in det.alts for m in a.exact.finditer(data)]
     assert exact
+    ends = _prefilter_ends(det, data)
     for alt, m in exact:
-        ends = _prefilter_ends(det, data)
         assert any(e - alt.max_len <= m.start() and m.end() <= e + alt.tail + 512 for e in ends)
 
 

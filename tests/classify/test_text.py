@@ -7,8 +7,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from andon.classify.corpus import CorpusGenerator, log_chunks
 from andon.classify.detectors import DetectorSet, default_detectors, token_detector
 from andon.classify.model import DataType, Location, TextBlock
+from andon.classify.results import ObjectResult
 from andon.classify.text import CollectingSink, TextHit, TextScanner, _resolve, context_around
 
 from .test_validators import cards, imeis, my_numbers, vins
@@ -141,15 +143,22 @@ def test_imei_and_card_are_told_apart(scanner: TextScanner) -> None:
     assert found(scanner, "amex 378282246310005") == [(D.PAYMENT_CARD, "378282246310005")]
     assert found(scanner, "device 490154203237518") == [(D.IMEI, "490154203237518")]
     assert found(scanner, "ref 490154203237518") == []  # a bare 15-digit number
-    assert found(scanner, "ref 49-015420-323751-8") == [(D.IMEI, "490154203237518")]
+    # the printed layout too needs a keyword in free text (it has no literal to anchor on)
+    assert found(scanner, "ref 49-015420-323751-8") == []
+    assert found(scanner, "imei 49-015420-323751-8") == [(D.IMEI, "490154203237518")]
     assert found(scanner, "ref 4012888888881881") == []  # bare digits need a card word
-    assert found(scanner, "ref 4012-8888-8888-1881") == [(D.PAYMENT_CARD, "4012888888881881")]
+    # so do card-grouped digits (as Macie's CREDIT_CARD_NUMBER)
+    assert found(scanner, "ref 4012-8888-8888-1881") == []
+    assert found(scanner, "card 4012-8888-8888-1881") == [(D.PAYMENT_CARD, "4012888888881881")]
 
 
 def test_vin_with_a_failed_check_digit_needs_context(scanner: TextScanner) -> None:
     assert found(scanner, "ref 1M8GDM9A1KP042788") == []
     assert found(scanner, "vin 1M8GDM9A1KP042788") == [(D.VIN, "1M8GDM9A1KP042788")]
-    assert found(scanner, "ref WVWZZZ1JZXW000001") == [(D.VIN, "WVWZZZ1JZXW000001")]
+    assert found(scanner, "ref WVWZZZ1JZXW000001") == []  # free text: a VIN needs a keyword
+    assert found(scanner, "ref 1M8GDM9AXKP042788") == []  # even with a valid check digit
+    assert found(scanner, "VIN: WVWZZZ1JZXW000001") == [(D.VIN, "WVWZZZ1JZXW000001")]
+    assert found(scanner, "1M8GDM9AXKP042788 (車台番号)") == [(D.VIN, "1M8GDM9AXKP042788")]
 
 
 def test_secret_key_next_to_an_access_key(scanner: TextScanner) -> None:
@@ -220,7 +229,8 @@ def test_empty_and_clean_blocks(scanner: TextScanner) -> None:
 
 def test_threshold_can_be_raised(scanner: TextScanner) -> None:
     strict = TextScanner(scanner.detectors, threshold=0.85)  # shares the compiled database
-    assert found(strict, "sms to 09012345678 queued") == []
+    assert found(strict, "ring +1 415 555 2671") == []  # E.164 without a keyword: 0.5
+    assert found(scanner, "ring +1 415 555 2671") == [(D.PHONE_NUMBER, "+14155552671")]
     assert found(strict, "tel 09012345678") == [(D.PHONE_NUMBER, "+819012345678")]
 
 
@@ -250,6 +260,8 @@ def _whole_block_reference(scanner: TextScanner, data: bytes) -> list[tuple[Data
             group = "v" if "v" in alt.exact.groupindex else 0
             for m in alt.exact.finditer(data):
                 start, end = m.span(group)
+                if not alt.keyword_near(*context_around(data, start, end)):
+                    continue
                 raw = data[start:end].decode("utf-8", "replace")
                 scored = det.score(raw)
                 if scored is None:
@@ -290,3 +302,47 @@ def test_windows_find_what_a_whole_block_search_finds(
     expected = [(t, value, data.count(b"\n", 0, start) + 1)
                 for t, value, start in _whole_block_reference(scanner, data)]  # fmt: skip
     assert got == expected
+
+
+class _PerHit:
+    """A sink with ``add`` only: the scanner falls back to one call per hit."""
+
+    def __init__(self, result: ObjectResult) -> None:
+        self.result = result
+
+    def add(
+        self,
+        dtype: DataType,
+        normalized_value: str,
+        redacted: str,
+        location: Location,
+        confidence: float,
+    ) -> None:
+        self.result.add(dtype, normalized_value, redacted, location, confidence)
+
+
+def test_batched_hits_give_the_same_result_as_one_call_per_hit(scanner: TextScanner) -> None:
+    """An ObjectResult gets each block's hits per type (``add_counts``): counts, samples,
+    locations, confidences and subject estimates must equal those of one ``add`` per hit."""
+    key = bytes(range(32))
+    data = b"".join(log_chunks(CorpusGenerator(3), 400_000, step=2_000, pii_share=0.2))
+    blocks, line = [], 1
+    for at in range(0, len(data), 50_000):  # blocks that end at line breaks, as readers cut
+        cut = data.rfind(b"\n", 0, min(len(data), at + 50_000)) + 1
+        start = data.rfind(b"\n", 0, at) + 1 if at else 0
+        if cut > start:
+            blocks.append(TextBlock("app.log", data[start:cut], line))
+            line += data.count(b"\n", start, cut)
+    batched, per_hit = ObjectResult.new("app.log", key), ObjectResult.new("app.log", key)
+    for block in blocks:
+        scanner.scan(block, batched)
+        scanner.scan(block, _PerHit(per_hit))
+    assert len(batched.tallies) >= 15  # nearly every type is in there
+    for dtype, tally in per_hit.tallies.items():
+        other = batched.tallies[dtype]
+        assert (other.count, other.samples, other.locations) == (
+            tally.count, tally.samples, tally.locations)  # fmt: skip
+    assert set(batched.tallies) == set(per_hit.tallies)
+    assert batched.confidence == per_hit.confidence
+    for dtype in per_hit.subjects.types():
+        assert batched.subjects.estimate(dtype) == per_hit.subjects.estimate(dtype)

@@ -8,7 +8,7 @@ import sys
 
 import pyarrow as pa
 import pytest
-from hypothesis import assume, given, settings
+from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 from stdnum.jp import in_ as stdnum_my_number
 
@@ -503,3 +503,22 @@ def test_each_module_imports_first(first: str) -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=False, timeout=60)  # fmt: skip
     assert done.returncode == 0, done.stderr[-2000:]
+
+
+@settings(max_examples=300)
+@given(
+    st.sampled_from([0x2001, 0x2002, 0x3FFF, 0x2400, 0x2A00, 0x2600, 0x3000]),
+    st.integers(min_value=0, max_value=(1 << 112) - 1),
+    st.integers(min_value=0, max_value=111),
+)
+@example(0x2001, 0x0DB8 << 96 | 1, 0)  # documentation
+@example(0x2001, 0x0010 << 96 | 7, 0)  # ORCHID
+@example(0x2001, 0x0002 << 96, 0)  # benchmarking
+@example(0x2002, 0xC000_0201 << 80, 0)  # 6to4
+@example(0x2400, 0x4051 << 96 | 0x1234, 0)
+def test_public_ipv6_agrees_with_ipaddress(first: int, rest: int, zeros: int) -> None:
+    """The fast path (only 2001:, 2002: and 3fff: ask ``is_global``) gives what
+    ``ipaddress`` says, also for the special-purpose blocks (2001:db8::/32, 2001::/23, …)."""
+    ip = ipaddress.IPv6Address(first << 112 | (rest >> zeros << zeros))
+    expected = str(ip) if ip.is_global else None
+    assert v.public_ip(str(ip)) == expected

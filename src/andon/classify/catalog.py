@@ -4,22 +4,26 @@
 (see :mod:`andon.classify.patterns` for what a detector holds). Confidence is
 ``base + boost (context) - penalty (negative context)``, capped to [0, 1]; a hit is reported
 when it reaches ``REPORT_THRESHOLD`` (0.5). The ``posture`` of each detector says what that
-means for it. In short, *without context* these are reported: VINs with a valid check digit
-(or a European ``ZZZ`` filler), strict chassis numbers, keyed coordinates and inline pairs
-with 5+ decimals (not inside longer lists of numbers, nor the value of a metric key such as
-``p50,p99=``), IMEIs and cards written in their grouped layouts, ICCIDs, formatted Japanese,
-11-digit mobile and E.164 phone numbers, e-mails (not message ids), ``〒`` postal codes,
-prefecture+municipality addresses, name key/value pairs, public IP addresses and secrets.
-These need a keyword: VINs failing the check digit, loose chassis numbers, bare 15-digit
-IMEIs, IMEISV, bare card numbers (as Macie's ``CREDIT_CARD_NUMBER``), 10-digit unformatted
-phones, My Number, driver's licences, bare postal codes and coordinates with 3-4 decimals.
+means for it. In short, *in free text without context* these are reported: keyed
+coordinates and comma-separated pairs with 5+ decimals (not inside longer lists of numbers,
+nor the value of a metric key such as ``p50,p99=``), +81/E.164 and parenthesized Japanese
+phone numbers, e-mails (not message ids), ``〒`` postal codes, prefecture+municipality
+addresses, name key/value pairs, public IP addresses and secrets. Everything else needs a
+keyword within 30 characters (as Macie's keyword rule): VINs and chassis numbers (vin,
+chassis, frame, 車台番号, …), IMEIs in any layout, ICCIDs (iccid, sim), card numbers grouped
+or bare (as Macie's ``CREDIT_CARD_NUMBER``), hyphenated and unformatted Japanese phone
+numbers (phone, tel, call, sms, 電話, 連絡先, …), My Number, driver's licences, bare postal
+codes and coordinates with 3-4 decimals or separated by spaces. Columns are unaffected: a
+column's name or its values decide its type (:mod:`andon.classify.columnar`).
 
-Prefilters made only of character classes cost hyperscan a pass over every byte each, so the
-ones here are the cheapest factors found on application logs (ISO timestamps, UUIDs and hex
-ids on every line) that still hold every reportable exact match: a 17-character run for
-VINs, the dotted middle of an IPv4 address or of a decimal pair, ``[23]hhh:h:`` for IPv6,
-``-dddddd-dddd`` shared by printed IMEIs and Amex layouts. ``tests/classify/test_text.py``
-checks that the windows find what the exact patterns find over a whole block.
+Why: a prefilter made only of character classes costs hyperscan a pass over every byte (on
+application logs full of timestamps, UUIDs and hex ids each one took 10-30 % of the scan), so
+the layouts without a literal to anchor on are found through their keywords instead
+(``Part(near=…)``: the keyword is required, and checked again within 30 characters). The
+prefilters left without a keyword are literal-anchored or cheap factors of the exact pattern:
+the comma of a decimal pair, the dotted middle of an IPv4 address, ``[23]hhh:h:`` for IPv6,
+``+`` and ``)`` for phones. ``tests/classify/test_text.py`` checks that the windows find what
+the exact patterns find over a whole block.
 """
 
 from __future__ import annotations
@@ -252,20 +256,27 @@ _SECRET_KV = (
 )
 _GEO_LAT_LON = rf"{_LAT_KEY}{_KV}{_DEC}{_PAIR_SEP}{_LON_KEY}{_KV}{_DEC}\b"
 _GEO_LON_LAT = rf"{_LON_KEY}{_KV}{_DEC}{_PAIR_SEP}{_LAT_KEY}{_KV}{_DEC}\b"
-_GEO_INLINE = rf"-?\b[0-9]{{1,3}}\.[0-9]{{3,10}}[ \t]{{0,3}}[, \t][ \t]{{0,3}}{_DEC}\b"
+_GEO_INLINE = rf"-?\b[0-9]{{1,3}}\.[0-9]{{3,10}}[ \t]{{0,3}},[ \t]{{0,3}}{_DEC}\b"
+_GEO_SPACED = rf"-?\b[0-9]{{1,3}}\.[0-9]{{3,10}}[ \t]{{1,7}}{_DEC}\b"
 # An inline pair may carry an altitude (lat, lon, alt), which is read and ignored.
 _GEO_ALTITUDE = r"(?:[ \t]{0,3},[ \t]{0,3}-?[0-9]{1,5}(?:\.[0-9]{1,6})?\b)?"
 # Cheap prefilters (factors of the exact patterns; see the module doc).
-_VIN_HS = r"[A-HJ-NPR-Z0-9]{17}"  # every 17-character run of the VIN alphabet
-_CHASSIS_HS = r"\b[A-Z][A-Z0-9]{1,6}-[0-9]{6}"  # up to the sixth digit of the serial
-# From the first number's dot to the third decimal of the second:
-_GEO_INLINE_HS = r"\.[0-9]{3,10}[ \t]{0,3}[, \t][ \t]{0,3}-?[0-9]{1,3}\.[0-9]{3}"
-_SIX_FOUR_HS = r"[ \-][0-9]{6}[ \-][0-9]{4}"  # 49-015420-3237…, 3782 822463 1000…
-_CARD_HS = r"[0-9]{4}[ \-][0-9]{4}[ \-][0-9]{4}[ \-][0-9]"
+# From the last digit before the comma to the third decimal of the second number:
+_GEO_INLINE_HS = r"[0-9][ \t]{0,3},[ \t]{0,3}-?[0-9]{1,3}\.[0-9]{3}"
 _IPV4_HS = r"[0-9]\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]"
 _IPV6_HS = r"[23][0-9A-Fa-f]{3}:[0-9A-Fa-f]{0,4}:"  # the first group and the next colon
-# The end of 0X-XXXX-XXXX, not followed by another hyphen group (UUIDs).
-_PHONE_DASHES = r"-[0-9]{1,4}-[0-9]{3,4}(?:[^\w\-]|$)"
+# Free text reports these layouts only with one of these words within 30 characters (as
+# Macie's keyword rule), so that no character-class prefilter runs over every byte for them:
+_VEHICLE_WORDS = _w("vin chassis frame 車台番号 車体番号 フレーム 車両")
+_CARD_WORDS = _w(
+    "card credit visa mastercard amex jcb payment charge paid カード クレジット 決済 支払"
+)
+_IMEI_WORDS = _w("imei imeisv terminal device tcu dcm modem 端末 製造番号")
+_PHONE_WORDS = _w(
+    "phone tel telephone mobile cell call callback fax contact msisdn sms 電話 携帯 連絡先 "
+    "問い合わせ"
+)
+_SIM_WORDS = _w("iccid sim")
 _CHASSIS = r"\b[A-Z][A-Z0-9]{1,6}-[0-9]{6,8}\b"  # the model code is checked by the score
 _EMAIL = (
     r"[A-Za-z0-9._%+\-]{1,64}@[A-Za-z0-9\-]{1,63}(?:\.[A-Za-z0-9\-]{1,63}){0,16}\.[A-Za-z]{2,24}\b"
@@ -300,29 +311,34 @@ def default_detectors() -> tuple[Detector, ...]:
               posture="Only after a secret-key keyword (aws_secret_access_key, SecretAccessKey, "
                       "…) or, in text, within 200 bytes of an access key id: 40 base64 "
                       "characters mixing cases and digits; hex strings (SHA-1) are rejected."),
-        _make(D.VIN, Part("", r"\b[A-HJ-NPR-Z1-9][A-HJ-NPR-Z0-9]{12}[0-9]{4}\b", "", _VIN_HS,
-                          join=1, single_end=True),
+        _make(D.VIN, Part("", r"\b[A-HJ-NPR-Z1-9][A-HJ-NPR-Z0-9]{12}[0-9]{4}\b", "", NEAR,
+                          near=_VEHICLE_WORDS),
               score=_score_vin, redact=r.redact_vin,
               value_regex=r"(?i)^[A-HJ-NPR-Z0-9]{17}$", max_len=17,
               name_keywords=_w("vin vin_code vehicle_identification_number chassis_no "
                                "chassis_number 車台番号 車体番号 車両識別番号"),
               context_keywords=_w("vin vehicle chassis car 車台番号 車体番号 車両"),
               posture="Upper case, 17 characters of the VIN alphabet with a model-year code, "
-                      "numeric last four and 2+ letters. Valid check digit: reported (0.85). "
-                      "European 'ZZZ' filler: 0.5. Other check digits (mandatory only in North "
-                      "America): 0.3, reported only with context."),
-        _make(D.JP_CHASSIS_NUMBER, (r"(?<![\w.])", _CHASSIS, r"(?![\w\-])", _CHASSIS_HS),
+                      "numeric last four and 2+ letters. Valid check digit: 0.85; European "
+                      "'ZZZ' filler: 0.5; other check digits (mandatory only in North America): "
+                      "0.3. Free text: only with vin, chassis, frame, 車台番号, 車体番号, "
+                      "フレーム or 車両 within 30 characters (+0.4)."),
+        _make(D.JP_CHASSIS_NUMBER,
+              Part(r"(?<![\w.])", _CHASSIS, r"(?![\w\-])", NEAR, near=_VEHICLE_WORDS),
               score=_score_chassis, redact=r.redact_chassis, max_len=16,
               value_regex=r"(?i)^[A-Z]{1,4}[0-9]{0,3}[A-Z]{0,2}-[0-9]{6,8}$",
               name_keywords=_w("chassis chassis_number frame_number 車台番号 車体番号 "
                                "フレーム番号"),
               context_keywords=_w("chassis frame vin vehicle car 車台番号 車体番号 フレーム 車両"),
               posture="Model code of letters and digits + 6-7 digit serial (ZVW30-1234567): "
-                      "reported (0.5). Letter-only model codes (Subaru VAG-012345) and 8-digit "
-                      "serials: 0.3, need context. Date-like serials are rejected."),
+                      "0.5. Letter-only model codes (Subaru VAG-012345) and 8-digit serials: "
+                      "0.3. Date-like serials are rejected. Free text: only with vin, chassis, "
+                      "frame, 車台番号, 車体番号, フレーム or 車両 within 30 characters (+0.4)."),
         _make(D.GEO_COORDINATES,
               ("(?<![a-z])", _GEO_LAT_LON, r"(?!\.)"), ("(?<![a-z])", _GEO_LON_LAT, r"(?!\.)"),
               Part(r"(?<![\w.\-])", _GEO_INLINE + _GEO_ALTITUDE, r"(?![\w.])", _GEO_INLINE_HS,
+                   max_len=40, tail=32),
+              Part(r"(?<![\w.\-])", _GEO_SPACED + _GEO_ALTITUDE, r"(?![\w.])", NEAR,
                    max_len=40, tail=32),
               caseless=True, score=_score_geo, redact=r.redact_geo, redact_normalized=True,
               veto=is_metric_value,
@@ -341,28 +357,30 @@ def default_detectors() -> tuple[Detector, ...]:
                       "Japan's bounding box: fleets travel, and a box would not tell a metric "
                       "pair inside it from a position."),
         _make(D.IMEI, (_NL, r"\b[0-9]{15,16}\b", _NR, NEAR),
-              (_NL, r"\b[0-9]{2}-[0-9]{6}-[0-9]{6}-[0-9]{1,2}\b", _NR, _SIX_FOUR_HS),
+              Part(_NL, r"\b[0-9]{2}-[0-9]{6}-[0-9]{6}-[0-9]{1,2}\b", _NR, NEAR, near=_IMEI_WORDS),
               score=_score_imei, redact=r.redact_imei, max_len=20, context_boost=0.5,
               value_regex=r"^[0-9]{2}-?[0-9]{6}-?[0-9]{6}-?[0-9]{1,2}$",
               name_keywords=_w("imei imeisv terminal_id device_id 端末ID 端末識別番号 端末番号 "
                                "製造番号"),
-              context_keywords=_w("imei imeisv terminal device tcu dcm modem 端末 製造番号"),
+              context_keywords=_IMEI_WORDS,
               posture="15 digits, Luhn, known Reporting Body Identifier: 0.45 bare, needs "
                       "context (imei, terminal, device, TCU, DCM, 端末); in the printed "
-                      "AA-BBBBBB-CCCCCC-D layout: 0.6. IMEISV (16 digits, no check digit): 0.2, "
-                      "needs context (a Luhn-valid 16-digit 35… number without it is a JCB card)."),
-        _make(D.ICCID, (_NL, r"\b89[0-9]{17,18}\b", _NR, r"89[0-9]{17}"),
+                      "AA-BBBBBB-CCCCCC-D layout: 0.6, and in free text it too needs such a "
+                      "word. IMEISV (16 digits, no check digit): 0.2, needs context (a "
+                      "Luhn-valid 16-digit 35… number without it is a JCB card)."),
+        _make(D.ICCID, Part(_NL, r"\b89[0-9]{17,18}\b", _NR, NEAR, near=_SIM_WORDS),
               score=_score_iccid,
               redact=r.redact_iccid, value_regex=r"^89[0-9]{17,18}$", max_len=20,
               context_boost=0.3, name_keywords=_w("iccid icc_id sim_id sim_number sim SIM番号"),
-              context_keywords=_w("iccid sim"),
-              posture="19-20 digits starting 89 (telecom), Luhn: reported (0.5)."),
+              context_keywords=_SIM_WORDS,
+              posture="19-20 digits starting 89 (telecom), Luhn: 0.5; free text: only with "
+                      "iccid or sim within 30 characters (+0.3)."),
         _make(D.PHONE_NUMBER,
-              (_PL, r"\b0[0-9]{1,4}-[0-9]{1,4}-[0-9]{3,4}\b", _NR, _PHONE_DASHES),
+              Part(_PL, r"\b0[0-9]{1,4}-[0-9]{1,4}-[0-9]{3,4}\b", _NR, NEAR, near=_PHONE_WORDS),
               (_PL, r"\b0[0-9]{1,4}\([0-9]{1,4}\)[0-9]{3,4}\b", _NR, r"\)[0-9]{3,4}\b"),
               (_PL, r"\(0[0-9]{1,4}\) ?[0-9]{1,4}-[0-9]{4}\b", _NR, r"\) ?[0-9]{1,4}-[0-9]{4}\b"),
               (_PL, r"\b0[0-9]{1,4} [0-9]{1,4} [0-9]{4}\b", _NR, NEAR),
-              (_PL, r"\b0[25789]0[0-9]{8}\b", _NR),
+              Part(_PL, r"\b0[25789]0[0-9]{8}\b", _NR, NEAR, near=_PHONE_WORDS),
               (_PL, r"\b0[1-9][0-9]{8}\b", _NR, NEAR),
               (_PL, r"\+[1-9][0-9]{0,2}(?:[ \-]?\(0\)[ \-]?|[ \-])[0-9]{1,4}"
                     r"(?:[ \-][0-9]{1,4}){1,3}\b", _NR, r"\+[1-9][0-9]{0,2}[ \-(]"),
@@ -371,12 +389,14 @@ def default_detectors() -> tuple[Detector, ...]:
               value_regex=r"^(?:\+[1-9][0-9 \-()]{6,20}[0-9]|0[0-9 \-()]{8,13}[0-9])$",
               name_keywords=_w("phone tel telephone mobile cell_phone fax msisdn 電話 電話番号 "
                                "携帯 連絡先"),
-              context_keywords=_w("phone tel telephone mobile cell fax contact msisdn 電話 携帯 "
-                                  "連絡先"),
+              context_keywords=_PHONE_WORDS,
               posture="+81 numbers: 0.7; other E.164 (+, 8-15 digits): 0.5; formatted Japanese "
                       "numbers with a valid layout (090-1234-5678, 03-1234-5678): 0.6; 11-digit "
-                      "mobile/IP numbers unformatted: 0.5; 10-digit unformatted: 0.3, need "
-                      "context. Numbers starting with neither 0 nor + are never phones here."),
+                      "mobile/IP numbers unformatted: 0.5; 10-digit unformatted: 0.3. In free "
+                      "text, hyphenated and unformatted Japanese numbers need a phone word "
+                      "(phone, tel, call, sms, contact, 電話, 携帯, 連絡先, …) within 30 "
+                      "characters (+0.4); + and (0X) forms do not. Numbers starting with "
+                      "neither 0 nor + are never phones here."),
         _make(D.EMAIL, Part(r"(?<![A-Za-z0-9._%+\-])", _EMAIL, r"(?![A-Za-z0-9\-]|\.[A-Za-z0-9])",
                             join=64,
                             anchor=b"@", anchor_back=65),
@@ -394,19 +414,20 @@ def default_detectors() -> tuple[Detector, ...]:
         _make(D.PAYMENT_CARD,
               (_NL, r"\b[2-6][0-9]{12,18}\b", _NR, NEAR),
               Part(_NL, r"\b[2-6][0-9]{3}[ \-][0-9]{4}[ \-][0-9]{4}[ \-][0-9]{1,7}"
-                        r"(?:[ \-][0-9]{3})?\b", _NR, _CARD_HS, tail=16),
-              (_NL, r"\b3[0-9]{3}[ \-][0-9]{6}[ \-][0-9]{4,5}\b", _NR, _SIX_FOUR_HS),
+                        r"(?:[ \-][0-9]{3})?\b", _NR, NEAR, tail=16, near=_CARD_WORDS),
+              Part(_NL, r"\b3[0-9]{3}[ \-][0-9]{6}[ \-][0-9]{4,5}\b", _NR, NEAR,
+                   near=_CARD_WORDS),
               score=_score_card, redact=r.redact_card, max_len=24,
               value_regex=r"^[0-9][0-9 \-]{11,21}[0-9]$",
               name_keywords=_w("card card_number credit_card cc_number pan カード カード番号 "
                                "クレジット"),
-              context_keywords=_w("card credit visa mastercard amex jcb payment charge paid "
-                                  "カード クレジット 決済 支払"),
+              context_keywords=_CARD_WORDS,
               negative_keywords=_w("imei imeisv iccid 端末"),
               posture="Luhn plus issuer range and length (Visa, Mastercard, Amex, JCB, Diners, "
                       "Discover, UnionPay). Grouped like a card (4012 8888 8888 1881): 0.6; bare "
-                      "digits: 0.45, need a card keyword (as Macie's CREDIT_CARD_NUMBER). IMEI "
-                      "and ICCID words before it push it below the threshold."),
+                      "digits: 0.45. In free text both need a card keyword within 30 "
+                      "characters (as Macie's CREDIT_CARD_NUMBER). IMEI and ICCID words before "
+                      "it push it below the threshold."),
         _make(D.JP_MY_NUMBER, (_NL, r"\b[0-9]{4}[ \-]?[0-9]{4}[ \-]?[0-9]{4}\b", _NR, NEAR),
               score=_score_my_number, redact=r.redact_my_number, max_len=16, context_boost=0.55,
               value_regex=r"^[0-9]{4}[ \-]?[0-9]{4}[ \-]?[0-9]{4}$",

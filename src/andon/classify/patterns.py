@@ -115,6 +115,13 @@ class Alt:
     anchor: bytes = b""
     anchor_back: int = 0
     single_end: bool = False
+    required: re.Pattern[bytes] | None = None
+
+    def keyword_near(self, before: bytes, after: bytes) -> bool:
+        """Whether a keyword this alternative requires is in the context of a value (always
+        true when it requires none)."""
+        req = self.required
+        return req is None or has_keyword(req, before) or has_keyword(req, after)
 
 
 Veto = Callable[[bytes], bool]
@@ -164,14 +171,28 @@ class Detector:
     def is_valid(self, value: str) -> bool:
         return self.score(value) is not None
 
-    def context_delta(self, before: bytes, after: bytes = b"") -> float:
+    def requires_context(self, alt: Alt) -> bool:
+        """Whether the keyword ``alt`` requires is one of the context keywords (the same
+        list): a value that has it needs no second look for the context boost."""
+        return (
+            alt.required is not None
+            and self._context_re is not None
+            and (alt.required.pattern == self._context_re.pattern)
+        )
+
+    def context_delta(
+        self, before: bytes, after: bytes = b"", *, boosted: bool | None = None
+    ) -> float:
         """Confidence added by keywords in the raw text around a value: context keywords
         count on either side, negative keywords (``version 1.2.3.4``) and the veto only
-        before it."""
+        before it. ``boosted``: whether a context keyword is there, when already known."""
         if self.veto is not None and self.veto(before):
             return -VETO_PENALTY
         delta = 0.0
-        if has_keyword(self._context_re, before) or has_keyword(self._context_re, after):
+        if boosted is None:
+            ctx = self._context_re
+            boosted = has_keyword(ctx, before) or has_keyword(ctx, after)
+        if boosted:
             delta += self.context_boost
         if has_keyword(self._negative_re, before):
             delta -= NEGATIVE_PENALTY
@@ -187,8 +208,12 @@ class Part(NamedTuple):
     """How an alternative is written: ``core`` is valid in both regex dialects; the exact
     Python pattern adds the ``left``/``right`` look-arounds; the prefilter is ``hs`` (default
     ``core``), or with ``NEAR`` the core within ``NEAR_BYTES`` of a context keyword - for
-    values that are only ever reported with a keyword nearby. ``max_len``/``tail`` default to
-    the detector's."""
+    values that are only ever reported with a keyword nearby. ``near`` names the keywords of
+    a ``NEAR`` prefilter instead of the detector's context keywords, and makes one of them
+    *required* within 30 characters on the line (checked on each candidate): for layouts
+    that free text only reports with such a keyword, so that hyperscan never runs their
+    character-class pattern over every byte. ``max_len``/``tail`` default to the
+    detector's."""
 
     left: str
     core: str
@@ -200,12 +225,21 @@ class Part(NamedTuple):
     anchor: bytes = b""
     anchor_back: int = 0
     single_end: bool = False
+    near: tuple[str, ...] = ()
 
 
-def _near(core: str, keywords: Iterable[str]) -> str:
+def _lead_free(core: str) -> str:
+    """``core`` without a leading word boundary: a superset (the exact pattern keeps it) that
+    compiles faster after a keyword gap; the trailing one stays, so that a value inside a
+    longer run of digits does not fire at every position."""
+    return core[2:] if core.startswith("\\b") else core
+
+
+def _near(core: str, keywords: Iterable[str]) -> tuple[str, str]:
+    """The prefilters of a value within ``NEAR_BYTES`` after / before a keyword."""
     kws = "|".join(u8(k).replace("_", r"[_ .\-]?") for k in keywords)
     gap = rf"[^\n]{{0,{NEAR_BYTES}}}"
-    return f"(?i:{kws}){gap}{core}|{core}{gap}(?i:{kws})"
+    return f"(?i:{kws}){gap}{core}", f"{core}{gap}(?i:{kws})"
 
 
 def make_detector(
@@ -218,21 +252,29 @@ def make_detector(
     """A detector from its alternatives (a core, a ``(left, core, right[, hs])`` tuple or a
     :class:`Part`) and its other :class:`Detector` fields."""
     flags = re.IGNORECASE if kw.get("caseless") else 0
-    keywords: tuple[str, ...] = kw.get("context_keywords", ())
-    near_extra = NEAR_BYTES + max((len(k.encode()) for k in keywords), default=0)
+    context: tuple[str, ...] = kw.get("context_keywords", ())
     alts, exact = [], []
     for raw in parts:
         p = Part("", raw) if isinstance(raw, str) else Part(*raw)
         one = f"{p.left}(?:{p.core}){p.right}"
         exact.append(one)
         size = p.max_len or max_len
+        keywords = p.near or context
+        # A NEAR prefilter is two alternatives: the keyword before the value (the usual
+        # ``key=value``: the match ends where the value ends, so the window is as small as
+        # for any other alternative) and after it (the window reaches back over the gap).
         if p.hs == NEAR:
-            prefilter, size = _near(p.core, keywords), size + near_extra
+            near_extra = NEAR_BYTES + max((len(k.encode()) for k in keywords), default=0)
+            keyword_first, value_first = _near(_lead_free(p.core), keywords)
+            prefilters = [(keyword_first, size), (value_first, size + near_extra)]
         else:
-            prefilter = p.hs or p.core
-        alts.append(
-            Alt(prefilter.encode(), re.compile(one.encode(), flags), size, p.tail or tail,
-                p.join, p.anchor, p.anchor_back, p.single_end)
-        )  # fmt: skip
+            prefilters = [(p.hs or p.core, size)]
+        required = _keyword_literals(p.near) if p.near else None
+        compiled = re.compile(one.encode(), flags)
+        for prefilter, window in prefilters:
+            alts.append(
+                Alt(prefilter.encode(), compiled, window, p.tail or tail, p.join, p.anchor,
+                    p.anchor_back, p.single_end, required)
+            )  # fmt: skip
     pattern = re.compile("|".join(exact).encode(), flags)
     return Detector(dtype=dtype, alts=tuple(alts), pattern=pattern, **kw)

@@ -4,29 +4,33 @@
 :class:`TextBlock`; the match callback only appends ``expression id << 32 | end offset`` to
 a list (one integer per match: sorting groups the end offsets of each expression).
 Afterwards, per alternative (:class:`~andon.classify.detectors.Alt`), end offsets become small
-windows and the exact Python pattern runs on those windows only; each match is
-scored by its validator, context keywords within 30 characters on the same line (as Amazon
-Macie) add to the confidence (a detector's veto - a message id, a metric key - drops it to
-0, and is checked before the validator), overlapping hits of different types keep the most
-confident one, and lines are counted incrementally from the previous hit.
+windows and the exact Python pattern runs on those windows only; each match is checked for
+the keyword its alternative requires (if any), then scored by its validator; context
+keywords within 30 characters on the same line (as Amazon Macie) add to the confidence (a
+detector's veto - a message id, a metric key - drops it to 0, and is checked before the
+validator), overlapping hits of different types keep the most confident one, and lines are
+counted incrementally from the previous hit. A sink with
+``add_counts`` (:class:`~andon.classify.results.ObjectResult`) gets the hits of a block in
+one call per type, redacted and located only as far as a tally keeps samples and locations.
 
 A hit is reported when its confidence reaches the threshold (default 0.5). Base confidence
-alone / with a keyword nearby (the detectors' ``posture`` has the details):
+alone / with a keyword nearby (the detectors' ``posture`` has the details; ``[kw]``: in free
+text only with a keyword within 30 characters, whatever the confidence):
 
 =====================  =====================================================  ==========
 type                   alone                                                  + keyword
 =====================  =====================================================  ==========
-VIN                    0.85 check digit ok; 0.5 ``ZZZ`` filler; 0.3 other     +0.4
-JP chassis number      0.5 model code with digits; 0.3 letters only           +0.4
+VIN [kw]               0.85 check digit ok; 0.5 ``ZZZ`` filler; 0.3 other     +0.4
+JP chassis number [kw] 0.5 model code with digits; 0.3 letters only           +0.4
 coordinates            0.9 keyed; 0.55 pair with 5+ decimals; 0.3 3-4;        +0.4
                        never as the value of a metric key (``p50,p99=``)
-IMEI                   0.6 AA-BBBBBB-CCCCCC-D; 0.45 bare; 0.2 IMEISV          +0.5
-ICCID                  0.5                                                    +0.3
-phone                  0.7 +81; 0.6 formatted JP; 0.5 E.164 or 11-digit       +0.4
-                       mobile; 0.3 10 digits unformatted
+IMEI [kw]              0.6 AA-BBBBBB-CCCCCC-D; 0.45 bare; 0.2 IMEISV          +0.5
+ICCID [kw]             0.5                                                    +0.3
+phone                  0.7 +81; 0.6 formatted JP [kw]; 0.5 E.164 or 11-digit  +0.4
+                       mobile [kw]; 0.3 10 digits unformatted
 e-mail                 0.9; never inside ``<…>`` after a message-id key       +0.1
                        (``msgid=<…>``); message-id words before it: -0.5
-payment card           0.6 grouped; 0.45 bare digits (IMEI/ICCID words: -0.5) +0.4
+payment card [kw]      0.6 grouped; 0.45 bare digits (IMEI/ICCID words: -0.5) +0.4
 My Number, licence     0.3                                                    +0.55
 postal code            0.9 with 〒; 0.3 NNN-NNNN; 0.2 seven digits             +0.4
 address                0.7 prefecture + municipality                          +0.3
@@ -48,8 +52,21 @@ from dataclasses import dataclass, field
 from typing import NamedTuple, Protocol
 
 from andon.classify import validators as v
-from andon.classify.detectors import CONTEXT_CHARS, VETO_PENALTY, Alt, DetectorSet
-from andon.classify.model import DataType, Location, TextBlock
+from andon.classify.detectors import (
+    CONTEXT_CHARS,
+    VETO_PENALTY,
+    Alt,
+    DetectorSet,
+    has_keyword,
+)
+from andon.classify.model import (
+    MAX_LOCATIONS,
+    MAX_SAMPLES,
+    SUBJECT_OF,
+    DataType,
+    Location,
+    TextBlock,
+)
 
 SECRET_NEAR_KEY_BYTES = 200
 SECRET_NEAR_KEY_CONFIDENCE = 0.85
@@ -57,6 +74,22 @@ _CONTEXT_BYTES = CONTEXT_CHARS * 3  # 30 characters of UTF-8 text are at most 90
 _REMATCH_BYTES = 512
 _LOOKAHEAD_BYTES = 16  # longer than any look-ahead of an exact pattern
 _SECRET_SHAPE = re.compile(rb"(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])")
+
+
+class BatchAdd(Protocol):
+    """``ObjectResult.add_counts``: many hits of one type at once. A sink that has it gets
+    the hits of a block per type (see :meth:`TextScanner._emit_batched`)."""
+
+    def __call__(
+        self,
+        dtype: DataType,
+        count: int,
+        *,
+        redacted: list[str],
+        locations: list[Location],
+        values: list[str],
+        confidence: float,
+    ) -> None: ...
 
 
 class TextSink(Protocol):
@@ -151,6 +184,9 @@ class _AltPlan(NamedTuple):
     anchor_back: int
     group: str | int  # the value's group: ``v`` when the match also spans a key
     single_end: bool
+    required: re.Pattern[bytes] | None  # a keyword one of which must be near the value
+    contextual: bool  # the context of a value matters (keywords, a veto, a required word)
+    boosted: bool | None  # True: a required keyword is a context keyword (same list)
 
 
 _ID_BITS = 32  # a match is ``id << bits | end``: one int per match, sorted by id then end
@@ -168,10 +204,12 @@ class TextScanner:
         self._scratch = detectors.new_scratch()
         self._plans = [
             _AltPlan(pid, a.exact, a.max_len, a.tail, a.join, a.anchor, a.anchor_back,
-                     "v" if "v" in a.exact.groupindex else 0, a.single_end)
+                     "v" if "v" in a.exact.groupindex else 0, a.single_end, a.required,
+                     self._dets[pid].uses_context or a.required is not None,
+                     True if a.required is not None and self._dets[pid].requires_context(a)
+                     else None)
             for pid, a in self._alts
         ]  # fmt: skip
-        self._keyed = [d.uses_context for d in self._dets]
         kinds = [d.dtype for d in self._dets]
         self._key_id = (
             kinds.index(DataType.AWS_ACCESS_KEY) if DataType.AWS_ACCESS_KEY in kinds else -1
@@ -240,11 +278,14 @@ class TextScanner:
         return out
 
     def _window(self, data: bytes, plan: _AltPlan, lo: int, hi: int, out: list[_Cand]) -> int:
-        """Score the exact matches in ``data[lo:hi]``; return the end of the last one."""
-        pid, exact, group = plan.pid, plan.exact, plan.group
+        """Score the exact matches in ``data[lo:hi]``; return the end of the last one. The
+        context (a required keyword, a veto, keywords) is read before the score: it is
+        cheaper than most validators and rejects every near miss that a veto names."""
+        pid, exact, group, required = plan.pid, plan.exact, plan.group, plan.required
         det = self._dets[pid]
-        threshold, last, size, keyed = self.threshold, lo, len(data), self._keyed[pid]
-        vetoed = det.veto is not None
+        score, threshold, size = det.score, self.threshold, len(data)
+        contextual, boosted = plan.contextual, plan.boosted
+        last = lo
         for m in exact.finditer(data, lo, hi):
             if hi < size and m.end() + _LOOKAHEAD_BYTES > hi:
                 # Near the window's end the match may be cut short, or a look-ahead may
@@ -258,21 +299,23 @@ class TextScanner:
             if start < 0:
                 continue
             delta = 0.0
-            if vetoed:  # a veto is cheaper than most scores: it goes first
-                delta = det.context_delta(*context_around(data, start, end))
+            if contextual:
+                before, after = context_around(data, start, end)
+                if required is None:
+                    delta = det.context_delta(before, after)
+                elif has_keyword(required, before) or has_keyword(required, after):
+                    delta = det.context_delta(before, after, boosted=boosted)
+                else:
+                    continue
                 if delta <= -VETO_PENALTY:
                     continue
             raw = data[start:end].decode("utf-8", "replace")
-            scored = det.score(raw)
+            scored = score(raw)
             if scored is None:
                 continue
-            value, confidence = scored
-            if keyed:
-                if not vetoed:
-                    delta = det.context_delta(*context_around(data, start, end))
-                confidence = min(1.0, max(0.0, confidence + delta))
+            confidence = min(1.0, max(0.0, scored[1] + delta))
             if confidence >= threshold:
-                out.append((start, end, pid, value, confidence, raw))
+                out.append((start, end, pid, scored[0], confidence, raw))
         return last
 
     def _secrets_near_keys(self, data: bytes, cands: list[_Cand]) -> list[_Cand]:
@@ -292,6 +335,10 @@ class TextScanner:
         return extra
 
     def _emit(self, block: TextBlock, hits: list[_Cand], sink: TextSink) -> None:
+        batch = getattr(sink, "add_counts", None)
+        if batch is not None:
+            self._emit_batched(block, hits, batch)
+            return
         data, obj, dets = block.data, block.object, self._dets
         line, pos = block.first_line, 0
         count, add = data.count, sink.add
@@ -305,6 +352,52 @@ class TextScanner:
             det = dets[pid]
             add(det.dtype, value, det.redact(value if det.redact_normalized else raw), where,
                 confidence)  # fmt: skip
+
+    def _emit_batched(self, block: TextBlock, hits: list[_Cand], add_counts: BatchAdd) -> None:
+        """The hits of one block, per data type in one call: the count, the highest
+        confidence, the values for the subject sketch, and only as many redacted samples
+        (the first ``MAX_SAMPLES`` distinct) and locations (the first ``MAX_LOCATIONS``)
+        as a tally can keep - the same result as one :meth:`TextSink.add` per hit, without
+        redacting, locating and counting lines for hits whose details would be dropped."""
+        groups: dict[int, list[_Cand]] = {}
+        for hit in hits:
+            group = groups.get(hit[2])
+            if group is None:
+                groups[hit[2]] = [hit]
+            else:
+                group.append(hit)
+        located = sorted({h[0] for g in groups.values() for h in g[:MAX_LOCATIONS]})
+        lines = _line_numbers(block, located)
+        for pid, group in groups.items():
+            det = self._dets[pid]
+            samples: list[str] = []
+            for _s, _e, _p, value, _c, raw in group:
+                redacted = det.redact(value if det.redact_normalized else raw)
+                if redacted not in samples:
+                    samples.append(redacted)
+                    if len(samples) >= MAX_SAMPLES:
+                        break
+            where = [lines[h[0]] for h in group[:MAX_LOCATIONS]]
+            values = [h[3] for h in group] if det.dtype in SUBJECT_OF else []
+            add_counts(det.dtype, len(group), redacted=samples, locations=where, values=values,
+                       confidence=max(h[4] for h in group))  # fmt: skip
+
+
+def _line_numbers(block: TextBlock, starts: list[int]) -> dict[int, Location]:
+    """The location (line) of each offset in ``starts`` (sorted), one shared
+    :class:`Location` per line."""
+    data, obj = block.data, block.object
+    line, pos = block.first_line, 0
+    where = Location(object=obj, line=line)
+    out: dict[int, Location] = {}
+    for start in starts:
+        breaks = data.count(b"\n", pos, start)
+        pos = start
+        if breaks:
+            line += breaks
+            where = Location(object=obj, line=line)
+        out[start] = where
+    return out
 
 
 def _resolve(cands: list[_Cand]) -> list[_Cand]:
