@@ -34,6 +34,9 @@ Transitions (computed by :meth:`Store.finish_scan`, pure rules in :mod:`andon.st
     within one scope are serialized (a PostgreSQL advisory lock; SQLite's write lock), each sees
     the state the previous one left. A finished scan takes no more data, and finishing it again
     is an error. Alerts should fire on ``opened``, ``reopened`` and ``severity_changed``.
+
+Targeted scans (``start_scan(..., targets=uids)``, used by ``andon watch``) follow the same
+rules but resolve only their targets' findings; see :mod:`andon.store.store`.
 """
 
 # The tables of the modules built on the store register on the same metadata.

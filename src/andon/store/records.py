@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
 from andon.core.model import Exposure, Gap, Resource, Severity, Status
+
+TARGETS_KEY = "targets"
+"""The key of a scan's ``meta`` that lists a targeted scan's resource uids (reserved)."""
 
 
 class ScanStatus(StrEnum):
@@ -55,6 +58,49 @@ class ScanRecord:
     @property
     def finished(self) -> bool:
         return self.status is not ScanStatus.RUNNING
+
+    @property
+    def targets(self) -> tuple[str, ...] | None:
+        """The resource uids a targeted scan covered (sorted); ``None`` for a full scan."""
+        return targets_of(self.meta)
+
+    @property
+    def targeted(self) -> bool:
+        return self.targets is not None
+
+
+def targets_of(meta: Mapping[str, Any] | None) -> tuple[str, ...] | None:
+    """A scan's targets from its ``meta`` (``None``: a full scan)."""
+    raw = (meta or {}).get(TARGETS_KEY)
+    if raw is None:
+        return None
+    if not isinstance(raw, list) or not all(isinstance(u, str) for u in raw):
+        raise ValueError(f"meta[{TARGETS_KEY!r}] is not a list of resource uids")
+    return tuple(raw)
+
+
+def covered_by(meta: Any) -> tuple[str, ...] | None:
+    """A finished scan's targets, leniently (``None``: a full scan; unreadable: none)."""
+    try:
+        return targets_of(meta if isinstance(meta, Mapping) else None)
+    except ValueError:
+        return ()
+
+
+def with_targets(meta: Mapping[str, Any] | None, targets: Collection[str] | None) -> dict[str, Any]:
+    """A new scan's ``meta`` with its ``targets`` (sorted, deduplicated) under the reserved
+    key; ``ValueError`` for a caller's meta using that key or for a malformed target."""
+    data = dict(meta or {})
+    if TARGETS_KEY in data:
+        raise ValueError(f"meta key {TARGETS_KEY!r} is reserved: pass targets=")
+    if targets is not None:
+        if isinstance(targets, str):
+            raise ValueError("targets is a collection of resource uids, not one string")
+        uids = set(targets)
+        if not all(isinstance(u, str) and u for u in uids):
+            raise ValueError("every target must be a non-empty resource uid")
+        data[TARGETS_KEY] = sorted(uids)
+    return data
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ stores it as ``failed`` (``incomplete`` for an interrupt) with the error, then p
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -61,9 +61,16 @@ class ScanRun:
 
 
 @contextmanager
-def record(store: Store, scope: str, meta: Mapping[str, Any] | None = None) -> Iterator[ScanRun]:
-    """Start a scan of ``scope``; make sure it ends with a status (see the module docstring)."""
-    run = ScanRun(store, store.start_scan(scope, meta))
+def record(
+    store: Store,
+    scope: str,
+    meta: Mapping[str, Any] | None = None,
+    *,
+    targets: Collection[str] | None = None,
+) -> Iterator[ScanRun]:
+    """Start a scan of ``scope`` (targeted when ``targets`` is given); make sure it ends with a
+    status (see the module docstring)."""
+    run = ScanRun(store, store.start_scan(scope, meta, targets=targets))
     try:
         yield run
     except BaseException as e:

@@ -1,12 +1,34 @@
 """The :class:`Store`: scans, resource snapshots, findings, finding state and transitions.
 
-See :mod:`andon.store` for the transition semantics.
+See :mod:`andon.store` for the transition semantics of full scans.
+
+Targeted scans
+    ``start_scan(scope, meta, targets=uids)`` records a scan that re-read only the resources
+    whose uids are in ``targets`` (``andon watch`` re-reading what one event changed). It lives
+    in the same scope as the full scans (the sweep), so their transitions compose, and it
+    follows the same rules with one restriction: when it finishes ``complete``, only findings
+    *of its targets* may be resolved (a finding belongs to the resource whose uid is in its
+    id, ``finding_id(rule, uid)``). So a target re-read and found fixed, or found gone (it was
+    collected as nothing), resolves its findings; every other finding of the scope is left
+    untouched. An ``incomplete`` or ``failed`` targeted scan resolves nothing, as any scan.
+    The targets are kept, sorted, in ``meta["targets"]`` (a reserved key; see
+    :attr:`ScanRecord.targets`).
+
+    Overlapping scans: a scan that finishes after a newer one (started later) has already
+    finished ``complete`` leaves alone the findings of every resource a newer *targeted*
+    scan re-read, and a targeted scan overtaken by a newer complete *full* scan changes
+    nothing: the newer observation wins, so a sweep that read a bucket before an event made
+    it public does not resolve what the event's targeted scan just opened. Overlapping full
+    scans keep the plain rules (the last to finish decides).
+
+    :meth:`Store.latest_scan` and :meth:`Store.findings` without a scan id skip targeted
+    scans: "the latest scan" is the latest picture of the whole scope.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 from itertools import islice
@@ -27,14 +49,18 @@ from andon.store.engine import (
     upgrade,
     write_lock,
 )
-from andon.store.lifecycle import Change, Entry, plan
+from andon.store.lifecycle import Change, Entry, findings_of, plan, superseded
 from andon.store.records import (
+    TARGETS_KEY,
     FindingState,
     ResourceSnapshot,
     ScanRecord,
     ScanStatus,
     Transition,
     TransitionKind,
+    covered_by,
+    targets_of,
+    with_targets,
 )
 from andon.store.rows import (
     by_keys,
@@ -161,10 +187,21 @@ class Store:
 
     # -- writing a scan --------------------------------------------------------------------
 
-    def start_scan(self, scope: str, meta: Mapping[str, Any] | None = None) -> str:
-        """Record a new ``running`` scan of ``scope`` and return its id."""
+    def start_scan(
+        self,
+        scope: str,
+        meta: Mapping[str, Any] | None = None,
+        *,
+        targets: Collection[str] | None = None,
+    ) -> str:
+        """Record a new ``running`` scan of ``scope`` and return its id.
+
+        ``targets`` makes it a *targeted* scan: the resource uids it re-reads (see the module
+        docstring). They are kept, sorted, in ``meta["targets"]`` (a reserved key).
+        """
         if not scope:
             raise ValueError("a scan needs a scope, e.g. 'aws:123456789012:s3:all-regions'")
+        data = with_targets(meta, targets)
         scan_id = str(uuid.uuid4())
         with self._tx("start scan") as s:
             s.add(
@@ -174,17 +211,21 @@ class Store:
                     status=ScanStatus.RUNNING.value,
                     started_at=self._now(),
                     error="",
-                    meta=dict(meta or {}),
+                    meta=data,
                     gaps=[],
                 )
             )
         return scan_id
 
     def record(
-        self, scope: str, meta: Mapping[str, Any] | None = None
+        self,
+        scope: str,
+        meta: Mapping[str, Any] | None = None,
+        *,
+        targets: Collection[str] | None = None,
     ) -> AbstractContextManager[ScanRun]:
         """Start a scan as a context manager that always ends it (see :mod:`andon.store.run`)."""
-        return record(self, scope, meta)
+        return record(self, scope, meta, targets=targets)
 
     def add_resource(
         self, scan_id: str, resource: Resource, exposure: Exposure | None = None
@@ -283,9 +324,41 @@ class Store:
             row.finished_at = now
             row.error = error
             row.gaps = [g.to_dict() for g in gaps]
-            row.meta = {**row.meta, **(meta or {})}
-            changes = plan(self._state(s, scope), self._produced(s, scan_id), final)
+            targets = self._targets(row)
+            row.meta = {**row.meta, **{k: v for k, v in (meta or {}).items() if k != TARGETS_KEY}}
+            state = self._state(s, scope)
+            produced = self._produced(s, scan_id)
+            resolvable = None if targets is None else findings_of(targets, state)
+            frozen = self._frozen(s, row, targets, state, produced)
+            changes = plan(state, produced, final, resolvable=resolvable, frozen=frozen)
             return self._apply(s, row, changes, now)
+
+    @staticmethod
+    def _targets(row: ScanRow) -> tuple[str, ...] | None:
+        try:
+            return targets_of(row.meta)
+        except ValueError as exc:
+            raise StoreError(f"scan {row.id}: {exc}") from exc
+
+    def _frozen(
+        self,
+        s: Session,
+        row: ScanRow,
+        targets: tuple[str, ...] | None,
+        state: Mapping[str, Entry],
+        produced: Mapping[str, Entry],
+    ) -> set[str]:
+        """Finding ids a newer observation already decided: those of resources a complete
+        targeted scan started after this one re-read (and, for a targeted scan, everything
+        once a complete full scan started after it)."""
+        newer = s.execute(
+            sa.select(ScanRow.meta).where(
+                ScanRow.scope == row.scope,
+                ScanRow.seq > row.seq,
+                ScanRow.status == ScanStatus.COMPLETE.value,
+            )
+        )
+        return superseded(targets, (covered_by(meta) for (meta,) in newer), state, produced)
 
     def _state(self, s: Session, scope: str) -> dict[str, Entry]:
         t = FindingStateRow
@@ -411,14 +484,24 @@ class Store:
         return found[0]
 
     def latest_scan(
-        self, scope: str | None = None, complete_only: bool = False
+        self,
+        scope: str | None = None,
+        complete_only: bool = False,
+        *,
+        targeted: bool = False,
     ) -> ScanRecord | None:
-        """The most recently started scan (of ``scope``; only ``complete`` ones if asked)."""
+        """The most recently started full scan (of ``scope``; only ``complete`` ones if
+        asked). Targeted scans re-read a few resources, not the scope: they count only with
+        ``targeted=True``."""
         where = [] if scope is None else [ScanRow.scope == scope]
         if complete_only:
             where.append(ScanRow.status == ScanStatus.COMPLETE.value)
         with self._tx("read latest scan") as s:
-            found = self._read_scans(s, *where, limit=1)
+            if targeted:
+                found = self._read_scans(s, *where, limit=1)
+            else:
+                scan_id = self._first_full(s, sa.select(ScanRow.id, ScanRow.meta).where(*where))
+                found = [] if scan_id is None else self._read_scans(s, ScanRow.id == scan_id)
         return found[0] if found else None
 
     def scopes(self) -> list[str]:
@@ -437,8 +520,9 @@ class Store:
     ) -> list[Finding]:
         """Findings of one scan, in the order they were recorded.
 
-        ``scan_id=None`` means the most recently started *finished* scan (of ``scope`` if
-        given); a running scan's partial findings are read by its id. No scan: ``[]``.
+        ``scan_id=None`` means the most recently started *finished* full scan (of ``scope`` if
+        given; targeted scans are skipped); a running scan's partial findings are read by its
+        id. No scan: ``[]``.
         """
         with self._tx("read findings") as s:
             if scan_id is None:
@@ -457,10 +541,21 @@ class Store:
             return [finding(r) for r in s.scalars(query.order_by(FindingRow.seq))]
 
     def _latest_finished(self, s: Session, scope: str | None) -> str | None:
-        query = sa.select(ScanRow.id).where(ScanRow.status != ScanStatus.RUNNING.value)
+        query = sa.select(ScanRow.id, ScanRow.meta).where(
+            ScanRow.status != ScanStatus.RUNNING.value
+        )
         if scope is not None:
             query = query.where(ScanRow.scope == scope)
-        return s.scalar(query.order_by(ScanRow.seq.desc()).limit(1))
+        return self._first_full(s, query)
+
+    @staticmethod
+    def _first_full(s: Session, query: sa.Select[tuple[str, dict[str, Any]]]) -> str | None:
+        """The id of the newest full (not targeted) scan ``query`` (id, meta) selects."""
+        ordered = query.order_by(ScanRow.seq.desc()).execution_options(yield_per=200)
+        for scan_id, meta in s.execute(ordered):
+            if not isinstance(meta, Mapping) or meta.get(TARGETS_KEY) is None:
+                return str(scan_id)
+        return None
 
     def _require_scan(self, s: Session, scan_id: str) -> None:
         if s.scalar(sa.select(ScanRow.seq).where(ScanRow.id == scan_id)) is None:
