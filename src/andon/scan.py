@@ -24,7 +24,7 @@ from andon.exposure.dispatch import NO_TRUST, TrustZone, evaluate_kind
 from andon.exposure.s3 import evaluate_bucket
 from andon.exposure.s3_model import Bpa, S3BucketState
 from andon.report.render import coverage_counts
-from andon.rules.base import Registry, Rule, evaluate
+from andon.rules.base import Exempter, Registry, Rule, evaluate
 from andon.store.records import ScanStatus, Transition
 
 if TYPE_CHECKING:
@@ -195,6 +195,7 @@ def run_scan(
     enrich: Enrich | None = None,
     evaluator: Evaluate = evaluate_resource,
     after_collect: AfterCollect | None = None,
+    exempter: Exempter | None = None,
 ) -> ScanOutcome:
     """Drive ``resources`` through exposure and rules, streaming into ``store`` if given.
 
@@ -210,6 +211,8 @@ def run_scan(
     A store failure mid-scan is raised after the outcome is marked failed.
     """
     selected = rules.all() if isinstance(rules, Registry) else list(rules)
+    if exempter is None:
+        exempter = default_exempter(store, exemption_tag)
     outcome = ScanOutcome(scope=scope, status=ScanStatus.RUNNING)
     meta = {"andon_version": __version__, **(meta or {})}
     writer: _BatchWriter | None = None
@@ -219,7 +222,9 @@ def run_scan(
     try:
         for resource in resources:
             exposure = evaluator(resource)
-            findings = evaluate(selected, resource, exposure, exemption_tag=exemption_tag)
+            findings = evaluate(
+                selected, resource, exposure, exemption_tag=exemption_tag, exempter=exempter
+            )
             outcome.resources += 1
             outcome.levels[exposure.level.value] = outcome.levels.get(exposure.level.value, 0) + 1
             outcome.gaps.extend(resource.gaps)
@@ -293,6 +298,22 @@ def run_scan(
         if late_error is not None:
             raise late_error
     return outcome
+
+
+def default_exempter(
+    store: ScanStore | None, exemption_tag: str, config: Sequence[Any] = ()
+) -> Exempter:
+    """Exemptions of a scan: the tag (with its owner and expiry tags) and, when the scan is
+    stored in an :class:`andon.store.Store` (or a wrapper holding it as ``_store``, such as the
+    watch core's targeted store), the exemptions recorded there (read once, now).
+    An expired exemption exempts nothing (see :mod:`andon.remediate.exemptions`)."""
+    from andon.remediate.exemptions import Exempter as Exemptions
+    from andon.store import Store
+
+    inner = store if isinstance(store, Store) else getattr(store, "_store", None)  # wrappers
+    return Exemptions.from_store(
+        inner if isinstance(inner, Store) else None, reason_tag=exemption_tag, config=config
+    ).reason
 
 
 def _scope_gaps(gaps: list[Gap]) -> bool:
@@ -385,13 +406,16 @@ def scan_estate(
     limits: EstateLimits | None = None,
     progress: EstateProgress | None = None,
     instrument: Instrument | None = None,
+    exemptions: Sequence[Any] = (),
 ) -> ScanOutcome:
     """Audit every selected service in every (account, region) of the scope.
 
     ``config`` (:class:`andon.collect.aws.scope.ScanConfig`: accounts, ``--org``, role name,
     external id, regions, trust zone) defaults to the starting credentials' account with
     ``ctx.aws.regions``; ``services`` defaults to every service (``config.services`` when
-    given). ``instrument`` sees every boto3 session before it makes a call. The outcome's
+    given). ``instrument`` sees every boto3 session before it makes a call. ``exemptions``
+    (:class:`andon.remediate.exemptions.Exemption`, e.g. the config file's) add to the tag
+    and the store's. The outcome's
     ``coverage`` lists every cell; cells that could not be read are scope gaps, so such a
     scan is ``incomplete`` and never exits 0.
     """
@@ -534,6 +558,7 @@ def scan_estate(
             enrich=enrich,
             evaluator=evaluator,
             after_collect=after,
+            exempter=default_exempter(store, ctx.exemption_tag, exemptions),
         )
     finally:
         if estate is not None:

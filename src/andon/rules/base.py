@@ -20,6 +20,8 @@ from andon.core.model import Exposure, Finding, Resource, Severity, Status
 RULE_ID = re.compile(r"^[a-z0-9_]+(\.[a-z0-9_]+)+$")
 DEFAULT_EXEMPTION_TAG = "andon:public"
 
+Exempter = Callable[[Resource, str], str]
+"""``(resource, rule id) -> exemption text`` ("" when the rule's finding is not exempt)."""
 Evidence = Mapping[str, Any]
 Matcher = Callable[[Resource, Exposure], Evidence | None]
 """Returns the evidence (a small JSON-serializable mapping) when the rule matches, else None."""
@@ -145,15 +147,21 @@ def evaluate(
     exposure: Exposure,
     *,
     exemption_tag: str = DEFAULT_EXEMPTION_TAG,
+    exempter: Exempter | None = None,
 ) -> list[Finding]:
     """Run ``rules`` on one resource; findings of exemptible rules on a resource tagged
-    ``<exemption_tag>=<reason>`` come back with status ``EXEMPT`` and that reason."""
-    reason = exemption_reason(resource, exemption_tag)
+    ``<exemption_tag>=<reason>`` come back with status ``EXEMPT`` and that reason.
+
+    ``exempter`` (when given, instead of the tag alone) says per rule whether the resource is
+    exempt: it returns the exemption's text, or "" (owners, expiries, recorded and configured
+    exemptions: :class:`andon.remediate.exemptions.Exempter`)."""
+    tag_reason = exemption_reason(resource, exemption_tag) if exempter is None else ""
     findings: list[Finding] = []
     for rule in rules:
         finding = rule.check(resource, exposure)
         if finding is None:
             continue
+        reason = tag_reason if exempter is None else exempter(resource, rule.id)
         if reason and rule.meta.exemptible:
             finding = replace(finding, status=Status.EXEMPT, exemption=reason)
         findings.append(finding)
