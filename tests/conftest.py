@@ -52,7 +52,8 @@ def moto_api(url: str, path: str, body: bytes = b"") -> bytes:
         method="POST",
         headers={"Content-Type": "text/plain"},  # a form type would hide the body from moto
     )
-    with urllib.request.urlopen(request, timeout=10) as answer:
+    # Generous: resetting a large state on a busy machine can take many seconds.
+    with urllib.request.urlopen(request, timeout=120) as answer:
         data: bytes = answer.read()
         return data
 

@@ -23,7 +23,7 @@ from andon.core.context import Context
 from andon.core.errors import AndonError, StoreError
 from andon.core.model import Exposure, Resource
 from andon.report import render
-from andon.report.safe import plain
+from andon.report.safe import terminal
 from andon.scan import ScanOutcome, scan_aws
 from andon.store import Store
 
@@ -52,7 +52,7 @@ def db_option() -> Any:
 
 
 def fail(message: str, code: int = USAGE_ERROR) -> NoReturn:
-    Console(stderr=True).print(f"[bold red]error:[/] {plain(message)}", highlight=False)
+    Console(stderr=True).print(f"[bold red]error:[/] {terminal(message)}", highlight=False)
     raise typer.Exit(code)
 
 
@@ -77,7 +77,7 @@ def emit(text: str, output: Path | None) -> None:
         output.write_text(text, encoding="utf-8")
     except OSError as exc:
         fail(f"cannot write {output}: {exc}")
-    Console(stderr=True).print(f"wrote {plain(output)}", highlight=False)
+    Console(stderr=True).print(f"wrote {terminal(output)}", highlight=False)
 
 
 def scan_dict(outcome: ScanOutcome) -> dict[str, Any]:
@@ -111,14 +111,15 @@ class EstateDisplay:
 
     def account_opened(self, account: str, cells: int) -> None:
         self._tasks[account] = self._progress.add_task(
-            f"account {plain(account)}", total=cells, unit=f"of {cells} cells"
+            f"account {terminal(account)}", total=cells, unit=f"of {cells} cells"
         )
 
     def cell_started(self, account: str, region: str, service: str) -> None:
         task = self._tasks.get(account)
         if task is not None:
             self._progress.update(
-                task, description=f"account {plain(account)}: {plain(region)} {plain(service)}"
+                task,
+                description=f"account {terminal(account)}: {terminal(region)} {terminal(service)}",
             )
 
     def cell_finished(self, cell: Any) -> None:
@@ -174,7 +175,7 @@ def run_and_report(
 
             def tick(resource: Resource, exposure: Exposure) -> None:
                 progress.update(
-                    task, advance=1, description=f"{title}: {plain(resource.name)[:40]}"
+                    task, advance=1, description=f"{title}: {terminal(resource.name)[:40]}"
                 )
                 if on_resource is not None:
                     on_resource(resource, exposure)
@@ -227,9 +228,9 @@ def print_outcome(
         )
     if outcome.scan_id:
         line += f" (id {outcome.scan_id})"
-    console.print(plain(line), highlight=False)
+    console.print(terminal(line), highlight=False)
     if outcome.error:
-        console.print(plain(f"error: {outcome.error}"), highlight=False)
+        console.print(terminal(f"error: {outcome.error}"), highlight=False)
     if outcome.gaps and code != 0:
         console.print(
             "Coverage gaps mean part of the account could not be read: those verdicts are "

@@ -174,11 +174,12 @@ def scan(
         else None,
     )
     services = _services(scope.services, rules or [])
+    exemptions = _config_exemptions(config)
 
     def runner(ctx: Context, **kwargs: Any) -> Any:
         from andon.scan import scan_estate
 
-        return scan_estate(ctx, config=scope, services=services, **kwargs)
+        return scan_estate(ctx, config=scope, services=services, exemptions=exemptions, **kwargs)
 
     code = run_and_report(
         ctx,
@@ -191,6 +192,18 @@ def scan(
         runner=runner,
     )
     raise typer.Exit(code)
+
+
+def _config_exemptions(path: Path | None) -> list[Any]:
+    """The ``[[exemptions]]`` of the config file (docs/fix.md); usage errors exit 3."""
+    if path is None:
+        return []
+    from andon.remediate.exemptions import load_config_exemptions
+
+    try:
+        return list(load_config_exemptions(path))
+    except AndonError as exc:
+        fail(str(exc))
 
 
 def _scan_config(
@@ -401,6 +414,21 @@ app.command("permissions")(permissions_command)
 # Command groups of the modules built on the foundation register here, one line each:
 # andon watch (issue 5), andon fix (issue 6), andon investigate / andon report (issue 7),
 # andon serve (issue 8).
+from andon.cli.alert import register as register_alert  # noqa: E402
+
+register_alert(app)  # andon mute / mutes / unmute / alerts, andon alerts test (issue 5)
+from andon.cli.watch import watch_app  # noqa: E402
+
+app.add_typer(watch_app, name="watch")  # andon watch, andon watch setup (issue 5)
+from andon.cli.serve import register as register_serve  # noqa: E402
+
+register_serve(app)  # andon serve, andon users, andon tokens (issue 8)
+from andon.cli.investigate import register as register_investigate  # noqa: E402
+
+register_investigate(app)  # andon investigate, andon aware, andon report incident (issue 7)
+from andon.cli.fix import register as register_fix  # noqa: E402
+
+register_fix(app)  # andon fix, andon exempt, andon exemptions (issue 6)
 
 
 def run() -> None:
