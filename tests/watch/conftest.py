@@ -30,15 +30,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
-from sqlalchemy.pool import NullPool
-
-from andon.store import normalize_url
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
-PG_URL = os.environ.get("ANDON_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-REQUIRE_PG = os.environ.get("ANDON_REQUIRE_PG") == "1"
 
 
 # -- webhook receiver ----------------------------------------------------------------------
@@ -190,44 +184,6 @@ def cloudtrail_event(
             "detail": detail,
         }
     )
-
-
-# -- PostgreSQL ----------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def pg_url() -> str:
-    url = normalize_url(PG_URL)
-    if "connect_timeout" not in url.query:
-        url = url.update_query_dict({"connect_timeout": "5"})
-    engine = sa.create_engine(url, poolclass=NullPool)
-    try:
-        with engine.connect() as conn:
-            conn.execute(sa.text("SELECT 1"))
-    except sa.exc.SQLAlchemyError as e:
-        reason = f"PostgreSQL at {url.render_as_string()} unreachable: {str(e)[:200]}"
-        if REQUIRE_PG:
-            pytest.fail(f"{reason} (ANDON_REQUIRE_PG=1)")
-        pytest.skip(reason)
-    finally:
-        engine.dispose()
-    return url.render_as_string(hide_password=False)
-
-
-@pytest.fixture
-def pg_schema_url(pg_url: str) -> Iterator[str]:
-    """A URL whose connections live in a fresh schema, dropped afterwards."""
-    schema = f"andon_watch_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(pg_url, poolclass=NullPool)
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    url = sa.make_url(pg_url).update_query_dict({"options": f"-csearch_path={schema}"})
-    try:
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 # -- the daemon as a subprocess ------------------------------------------------------------
